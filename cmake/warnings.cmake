@@ -1,0 +1,20 @@
+# Warning and sanitizer flags applied to every target of ours (not to third-party headers).
+set(PYTHIA_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Woverloaded-virtual
+    -Wimplicit-fallthrough)
+if(PYTHIA_WERROR)
+  list(APPEND PYTHIA_WARNINGS -Werror)
+endif()
+set(PYTHIA_SANITIZER_FLAGS "")
+if(PYTHIA_SANITIZE)
+  set(PYTHIA_SANITIZER_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer
+      -fno-sanitize-recover=undefined)
+endif()
+function(pythia_target_flags target)
+  target_compile_options(${target} PRIVATE ${PYTHIA_WARNINGS} ${PYTHIA_SANITIZER_FLAGS})
+  if(PYTHIA_NATIVE)
+    target_compile_options(${target} PRIVATE -march=native)
+  endif()
+  if(PYTHIA_SANITIZE)
+    target_link_options(${target} PRIVATE ${PYTHIA_SANITIZER_FLAGS})
+  endif()
+endfunction()

@@ -1,0 +1,9 @@
+// PLACEHOLDER until the owning change lands: refuses to run rather than pretend.
+#include "data/error.h"
+#include "harness/commands.h"
+
+namespace pythia::harness {
+
+int run_report(const Args& /*args*/) { throw UsageError("'report' is not implemented yet"); }
+
+}  // namespace pythia::harness
