@@ -1,0 +1,225 @@
+// See eval_results.h. Layouts: spec tasks.md §1.7 (lm-eval v0.4 commit 4e7e0d4
+// lm_eval/evaluator_utils.py, lm_eval/loggers/evaluation_tracker.py; v0.3 lm_eval/evaluator.py).
+#include "results/eval_results.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+namespace pythia::results {
+namespace {
+
+using nlohmann::json;
+
+// Config keys v0.4 always writes (evaluator.py simple_evaluate), with lm-eval's defaults.
+const json& v04_config_defaults() {
+  static const json defaults = {
+      {"model", "pythia-harness"}, {"model_args", ""},         {"model_num_parameters", 0},
+      {"model_dtype", "float32"},  {"model_revision", "main"}, {"model_sha", ""},
+      {"batch_size", 1},           {"batch_sizes", json::array()},
+      {"device", "cpu"},           {"use_cache", nullptr},     {"limit", nullptr},
+      {"bootstrap_iters", 100000}, {"gen_kwargs", nullptr},    {"random_seed", 0},
+      {"numpy_seed", 1234},        {"torch_seed", 1234},       {"fewshot_seed", 1234},
+  };
+  return defaults;
+}
+
+json stderr_json(const MetricValue& m) {
+  if (!m.stderr_value || !std::isfinite(*m.stderr_value)) return "N/A";
+  return *m.stderr_value;
+}
+
+std::string sanitize_model_name(const std::string& name) {
+  // evaluation_tracker.py: re.sub(r"[\"<>:/|\\?*\[\]]+", "__", model_name)
+  std::string out;
+  bool in_run = false;
+  for (char c : name) {
+    if (c != '\0' && std::strchr("\"<>:/|\\?*[]", c) != nullptr) {
+      if (!in_run) out += "__";
+      in_run = true;
+    } else {
+      out += c;
+      in_run = false;
+    }
+  }
+  return out;
+}
+
+double now_unix_seconds() {
+  using namespace std::chrono;
+  return duration<double>(system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+int v03_task_version(const std::string& task, double v04_version) {
+  static const char* const kZero[] = {"lambada_openai", "piqa",          "winogrande",
+                                      "arc_easy",       "arc_challenge", "sciq"};
+  for (const char* t : kZero) {
+    if (task == t) return 0;
+  }
+  if (task == "wikitext") return 1;
+  const int v = static_cast<int>(std::floor(v04_version)) - 1;
+  return v < 0 ? 0 : v;
+}
+
+std::string v03_metric_name(const std::string& task, const std::string& v04_metric) {
+  if (v04_metric == "perplexity" && task.rfind("lambada", 0) == 0) return "ppl";
+  return v04_metric;
+}
+
+std::string v04_metric_name(const std::string& task, const std::string& v03_metric) {
+  if (v03_metric == "ppl" && task.rfind("lambada", 0) == 0) return "perplexity";
+  return v03_metric;
+}
+
+json to_lm_eval_v04(const EvalRun& run) {
+  json out = json::object();
+  json results = json::object(), configs = json::object(), versions = json::object();
+  json nshot = json::object(), hib = json::object(), nsamples = json::object();
+  for (const TaskResult& t : run.tasks) {
+    json entry = {{"name", t.task}, {"alias", t.task}, {"sample_len", t.n_effective}};
+    json task_hib = json::object();
+    for (const MetricValue& m : t.metrics) {
+      entry[m.name + ",none"] = m.value;
+      entry[m.name + "_stderr,none"] = stderr_json(m);
+      task_hib[m.name] = m.higher_is_better;
+    }
+    results[t.task] = std::move(entry);
+    json cfg = t.task_config.is_object() ? t.task_config : json::object();
+    if (!cfg.contains("task")) cfg["task"] = t.task;
+    cfg["num_fewshot"] = t.num_fewshot;
+    if (!cfg.contains("metadata")) cfg["metadata"] = {{"version", t.version}};
+    configs[t.task] = std::move(cfg);
+    versions[t.task] = t.version;
+    nshot[t.task] = t.num_fewshot;
+    hib[t.task] = std::move(task_hib);
+    nsamples[t.task] = {{"original", t.n_original}, {"effective", t.n_effective}};
+  }
+  out["results"] = std::move(results);
+  out["group_subtasks"] = json::object();
+  out["configs"] = std::move(configs);
+  out["versions"] = std::move(versions);
+  out["n-shot"] = std::move(nshot);
+  out["higher_is_better"] = std::move(hib);
+  out["n-samples"] = std::move(nsamples);
+
+  json config = v04_config_defaults();
+  json top = json::object();
+  if (run.config.is_object()) {
+    for (const auto& [k, v] : run.config.items()) {
+      if (k == "_top_level") {
+        top = v;
+      } else {
+        config[k] = v;
+      }
+    }
+  }
+  out["config"] = config;
+  const std::string model = config["model"].is_string() ? config["model"].get<std::string>() : "";
+  out["git_hash"] = nullptr;
+  out["date"] = now_unix_seconds();
+  out["model_source"] = "pythia-harness";
+  out["model_name"] = model;
+  out["model_name_sanitized"] = sanitize_model_name(model);
+  out["system_instruction"] = nullptr;
+  out["system_instruction_sha"] = nullptr;
+  out["fewshot_as_multiturn"] = false;
+  out["chat_template"] = nullptr;
+  out["chat_template_sha"] = nullptr;
+  out["eot_token_id"] = 0;
+  out["max_length"] = 2048;
+  out["tokenizer_pad_token"] = json::array({"<|endoftext|>", "0"});
+  out["tokenizer_eos_token"] = json::array({"<|endoftext|>", "0"});
+  out["tokenizer_bos_token"] = json::array({"<|endoftext|>", "0"});
+  if (top.is_object()) {
+    for (const auto& [k, v] : top.items()) out[k] = v;
+  }
+  return out;
+}
+
+json to_pythia_v0(const EvalRun& run) {
+  json results = json::object(), versions = json::object();
+  int num_fewshot = 0;
+  for (const TaskResult& t : run.tasks) {
+    json entry = json::object();
+    for (const MetricValue& m : t.metrics) {
+      const std::string name = v03_metric_name(t.task, m.name);
+      entry[name] = m.value;
+      if (m.stderr_value && std::isfinite(*m.stderr_value)) entry[name + "_stderr"] = *m.stderr_value;
+    }
+    results[t.task] = std::move(entry);
+    versions[t.task] = v03_task_version(t.task, t.version);
+    num_fewshot = t.num_fewshot;
+  }
+  const json& c = run.config;
+  auto get = [&](const char* key, json fallback) {
+    return (c.is_object() && c.contains(key)) ? c.at(key) : fallback;
+  };
+  json config = {
+      {"model", "hf-causal"},
+      {"model_args", get("model_args", "")},
+      {"num_fewshot", num_fewshot},
+      {"batch_size", get("batch_size", 1)},
+      {"device", get("device", "cpu")},
+      {"no_cache", true},
+      {"limit", get("limit", nullptr)},
+      {"bootstrap_iters", get("bootstrap_iters", 100000)},
+      {"description_dict", json::object()},
+  };
+  return {{"results", std::move(results)}, {"versions", std::move(versions)},
+          {"config", std::move(config)}};
+}
+
+void write_file_atomic(const std::filesystem::path& path, const std::string& bytes) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
+  if (ec) throw ResultsFileError(path.string(), "cannot create directory: " + ec.message());
+  std::random_device rd;
+  const fs::path tmp =
+      path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw ResultsFileError(tmp.string(), std::string("cannot create: ") + std::strerror(errno));
+  std::size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string err = std::strerror(errno);
+      ::close(fd);
+      fs::remove(tmp, ec);
+      throw ResultsFileError(tmp.string(), "write failed: " + err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string err = std::strerror(errno);
+    fs::remove(tmp, ec);
+    throw ResultsFileError(tmp.string(), "fsync/close failed: " + err);
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw ResultsFileError(path.string(), "rename failed: " + ec.message());
+  }
+  // Make the rename itself durable.
+  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j) {
+  // json.dumps(indent=2, ensure_ascii=False); invalid UTF-8 is replaced rather than thrown on.
+  write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace pythia::results

@@ -1,0 +1,88 @@
+// Evaluation results in memory, and their two on-disk layouts:
+//  - lm-evaluation-harness v0.4 (`results_<timestamp>.json`, EleutherAI/lm-evaluation-harness
+//    commit 4e7e0d4, lm_eval/evaluator_utils.py + loggers/evaluation_tracker.py), spec tasks.md §1.7;
+//  - the v0.3 / hf-causal layout of Pythia's published files (EleutherAI/pythia
+//    evals/pythia-v1/...), spec tasks.md §1.7 "v0.3" and §3.
+// results/ depends on nothing of ours (nlohmann-json and zlib only).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace pythia::results {
+
+// A results file that cannot be read or written. The message names the file and the problem.
+// (harness/ maps it to DataError, exit code 3.)
+class ResultsFileError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+  ResultsFileError(const std::string& file, const std::string& problem)
+      : std::runtime_error(file + ": " + problem) {}
+};
+
+// One aggregated metric of one task, named as in lm-eval v0.4 ("acc", "acc_norm", "perplexity",
+// "word_perplexity", "byte_perplexity", "bits_per_byte").
+struct MetricValue {
+  std::string name;
+  double value = 0.0;
+  // nullopt = no standard error: written as "N/A" in v0.4, the key is absent in v0.3.
+  std::optional<double> stderr_value;
+  bool higher_is_better = true;
+};
+
+struct TaskResult {
+  std::string task;      // lm-eval task name, e.g. "lambada_openai"
+  double version = 1.0;  // YAML metadata.version (1.0; wikitext 2.0)
+  int num_fewshot = 0;
+  std::int64_t n_original = 0;   // documents in the split
+  std::int64_t n_effective = 0;  // documents evaluated (after --limit)
+  std::vector<MetricValue> metrics;  // in lm-eval's metric_list order
+  nlohmann::json task_config;        // the task's full config dict (v0.4 "configs"); may be null
+};
+
+struct EvalRun {
+  std::vector<TaskResult> tasks;  // in evaluation order
+  // model, model_args, model_revision, batch_size, device, limit, bootstrap_iters, random_seed,
+  // numpy_seed, torch_seed, fewshot_seed, ... (v0.4 "config" keys). Extra top-level v0.4 keys may
+  // be given under config["_top_level"] (an object merged into the file's top level, e.g.
+  // model_name, date, total_evaluation_time_seconds, lm_eval_version).
+  nlohmann::json config;
+};
+
+// The v0.4 results file: results{task:{name, alias, sample_len, "m,none", "m_stderr,none"}},
+// group_subtasks {}, configs, versions, n-shot, higher_is_better, n-samples, config, git_hash,
+// date, model_name, model_name_sanitized, ... (spec tasks.md §1.7). Values without stderr get the
+// string "N/A". `date` is taken from config["_top_level"]["date"] when present, else the current
+// UNIX time. Note: nlohmann::json keeps keys sorted; key order carries no meaning in the format.
+nlohmann::json to_lm_eval_v04(const EvalRun& run);
+
+// The v0.3 / hf-causal layout: results{task:{m, m_stderr}} with bare metric names, lambada's
+// "perplexity" renamed "ppl", stderr keys absent when there is none; versions as integers
+// (v03_task_version); config {model: "hf-causal", model_args, num_fewshot, batch_size, device,
+// no_cache, limit, bootstrap_iters, description_dict {}}.
+nlohmann::json to_pythia_v0(const EvalRun& run);
+
+// The integer v0.3 VERSION of a task given its v0.4 metadata.version: 0 for lambada_openai, piqa,
+// winogrande, arc_easy, arc_challenge, sciq (v0.4 1.0); 1 for wikitext (v0.4 2.0). Unknown tasks:
+// the v0.4 version minus one, floored at 0.
+int v03_task_version(const std::string& task, double v04_version);
+
+// v0.3 metric name of a v0.4 metric ("perplexity" of lambada_openai -> "ppl"), and back.
+std::string v03_metric_name(const std::string& task, const std::string& v04_metric);
+std::string v04_metric_name(const std::string& task, const std::string& v03_metric);
+
+// Writes `j` with indent 2 (UTF-8, not ASCII-escaped) to a temporary file beside `path`, fsyncs
+// it and renames it over `path`, so readers never see a half-written file. Creates missing parent
+// directories. Throws ResultsFileError on any I/O failure.
+void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j);
+
+// Same for arbitrary bytes (used for CSV/HTML/marker files).
+void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
+
+}  // namespace pythia::results
