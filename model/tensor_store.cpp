@@ -1,0 +1,306 @@
+#include "model/tensor_store.h"
+
+#include <array>
+#include <bit>
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+#include "data/error.h"
+#include "model/safetensors.h"
+#include "model/torch_checkpoint.h"
+
+namespace pythia::model {
+
+static_assert(std::endian::native == std::endian::little,
+              "the loader reads little-endian tensors in place; big-endian hosts are unsupported");
+
+std::size_t dtype_size(DType t) {
+  switch (t) {
+    case DType::kF64: case DType::kI64: case DType::kU64: return 8;
+    case DType::kF32: case DType::kI32: case DType::kU32: return 4;
+    case DType::kF16: case DType::kBF16: case DType::kI16: case DType::kU16: return 2;
+    case DType::kI8: case DType::kU8: case DType::kBool: return 1;
+  }
+  return 1;
+}
+
+std::string_view dtype_name(DType t) {
+  switch (t) {
+    case DType::kF16: return "F16";
+    case DType::kBF16: return "BF16";
+    case DType::kF32: return "F32";
+    case DType::kF64: return "F64";
+    case DType::kI64: return "I64";
+    case DType::kI32: return "I32";
+    case DType::kI16: return "I16";
+    case DType::kI8: return "I8";
+    case DType::kU8: return "U8";
+    case DType::kU16: return "U16";
+    case DType::kU32: return "U32";
+    case DType::kU64: return "U64";
+    case DType::kBool: return "BOOL";
+  }
+  return "?";
+}
+
+std::string shape_string(std::span<const std::int64_t> shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += std::to_string(shape[i]);
+  }
+  return s + "]";
+}
+
+std::int64_t element_count(std::span<const std::int64_t> shape) {
+  std::int64_t n = 1;
+  for (const auto d : shape) n *= d;
+  return n;
+}
+
+namespace {
+
+// IEEE binary16 -> binary32 bit pattern, exact (subnormals normalised, inf/NaN kept).
+std::uint32_t half_to_float_bits(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  std::uint32_t exp = (h >> 10) & 0x1fu;
+  std::uint32_t man = h & 0x3ffu;
+  if (exp == 0) {
+    if (man == 0) return sign;
+    exp = 127 - 15 + 1;  // subnormal half: shift the mantissa until its leading 1 is implicit
+    while ((man & 0x400u) == 0) {
+      man <<= 1;
+      --exp;
+    }
+    man &= 0x3ffu;
+    return sign | (exp << 23) | (man << 13);
+  }
+  if (exp == 31) return sign | 0x7f800000u | (man << 13);
+  return sign | ((exp + 127 - 15) << 23) | (man << 13);
+}
+
+const std::array<float, 65536>& half_table() {
+  static const auto table = [] {
+    auto t = std::make_unique<std::array<float, 65536>>();
+    for (std::uint32_t i = 0; i < 65536; ++i) {
+      (*t)[i] = std::bit_cast<float>(half_to_float_bits(static_cast<std::uint16_t>(i)));
+    }
+    return t;
+  }();
+  return *table;
+}
+
+nlohmann::json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw DataError(path.string(), "cannot open");
+  try {
+    return nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(path.string(), std::string("not valid JSON: ") + e.what());
+  }
+}
+
+struct Loaded {
+  std::vector<TensorInfo> tensors;
+  std::vector<std::shared_ptr<const void>> owners;
+};
+
+Loaded load_one(const std::filesystem::path& file, bool safetensors) {
+  Loaded l;
+  if (safetensors) {
+    auto f = read_safetensors(file);
+    l.tensors = std::move(f.tensors);
+    l.owners.push_back(std::move(f.mapping));
+  } else {
+    auto c = read_torch_checkpoint(file);
+    l.tensors = std::move(c.tensors);
+    l.owners.push_back(std::move(c.owner));
+  }
+  return l;
+}
+
+// model.safetensors.index.json / pytorch_model.bin.index.json (transformers' sharded layout):
+// {"metadata": {...}, "weight_map": {"<tensor>": "<shard file>", ...}}.
+TensorStore load_sharded(const std::filesystem::path& dir, const std::filesystem::path& index,
+                         bool safetensors) {
+  const auto j = read_json_file(index);
+  const std::string file = index.string();
+  if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
+    throw DataError(file, "shard index has no \"weight_map\" object");
+  }
+  std::map<std::string, std::vector<std::string>> wanted;  // shard -> tensor names
+  for (const auto& [name, shard] : j["weight_map"].items()) {
+    if (!shard.is_string()) {
+      throw DataError(file, "weight_map entry '" + name + "' is not a file name string");
+    }
+    const auto s = shard.get<std::string>();
+    if (s.empty() || s.find('/') != std::string::npos || s.find('\\') != std::string::npos ||
+        s == "." || s == "..") {
+      throw DataError(file, "weight_map entry '" + name + "' names shard \"" + s +
+                                "\", which is not a plain file name in the folder");
+    }
+    wanted[s].push_back(name);
+  }
+  if (wanted.empty()) throw DataError(file, "weight_map is empty");
+  std::vector<TensorInfo> all;
+  std::vector<std::shared_ptr<const void>> owners;
+  for (const auto& [shard, names] : wanted) {
+    const auto path = dir / shard;
+    if (!std::filesystem::is_regular_file(path)) {
+      throw DataError(file, "shard \"" + shard + "\" (holding '" + names.front() +
+                                "') is missing from " + dir.string());
+    }
+    auto l = load_one(path, safetensors);
+    std::set<std::string, std::less<>> present;
+    for (const auto& t : l.tensors) present.insert(t.name);
+    for (const auto& n : names) {
+      if (!present.contains(n)) {
+        throw DataError(path.string(), "tensor '" + n + "' is listed for this shard in " +
+                                           index.filename().string() + " but is not in it");
+      }
+    }
+    for (auto& t : l.tensors) all.push_back(std::move(t));
+    for (auto& o : l.owners) owners.push_back(std::move(o));
+  }
+  const auto source = index.filename().string() + " (" + std::to_string(wanted.size()) +
+                      (wanted.size() == 1 ? " shard" : " shards") + ")";
+  return TensorStore::from_tensors(dir, source, std::move(all), std::move(owners));
+}
+
+}  // namespace
+
+bool convert_to_f32(DType dtype, const std::byte* src, std::size_t count, float* dst) {
+  switch (dtype) {
+    case DType::kF32:
+      std::memcpy(dst, src, count * 4);
+      return true;
+    case DType::kF16: {
+      const auto& table = half_table();
+      for (std::size_t i = 0; i < count; ++i) {
+        std::uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        dst[i] = table[h];
+      }
+      return true;
+    }
+    case DType::kBF16:
+      for (std::size_t i = 0; i < count; ++i) {
+        std::uint16_t h;
+        std::memcpy(&h, src + 2 * i, 2);
+        dst[i] = std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+      }
+      return true;
+    default:
+      return false;
+  }
+}
+
+TensorStore TensorStore::from_tensors(std::filesystem::path dir, std::string source,
+                                      std::vector<TensorInfo> tensors,
+                                      std::vector<std::shared_ptr<const void>> owners) {
+  TensorStore s;
+  s.dir_ = std::move(dir);
+  s.source_ = std::move(source);
+  s.tensors_ = std::move(tensors);
+  s.owners_ = std::move(owners);
+  for (std::size_t i = 0; i < s.tensors_.size(); ++i) {
+    const auto [it, inserted] = s.index_.emplace(s.tensors_[i].name, i);
+    if (!inserted) {
+      const auto& first = s.tensors_[it->second];
+      throw DataError(s.tensors_[i].file, "tensor '" + first.name + "' appears twice (also in " +
+                                              first.file + ")");
+    }
+  }
+  return s;
+}
+
+TensorStore TensorStore::open(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  if (!fs::is_directory(dir)) throw DataError(dir.string(), "not a checkpoint folder");
+  if (const auto p = dir / "model.safetensors"; fs::exists(p)) {
+    auto l = load_one(p, true);
+    return from_tensors(dir, "model.safetensors", std::move(l.tensors), std::move(l.owners));
+  }
+  if (const auto p = dir / "model.safetensors.index.json"; fs::exists(p)) {
+    return load_sharded(dir, p, true);
+  }
+  if (const auto p = dir / "pytorch_model.bin"; fs::exists(p)) {
+    auto l = load_one(p, false);
+    return from_tensors(dir, "pytorch_model.bin", std::move(l.tensors), std::move(l.owners));
+  }
+  if (const auto p = dir / "pytorch_model.bin.index.json"; fs::exists(p)) {
+    return load_sharded(dir, p, false);
+  }
+  throw DataError(dir.string(), "no model weights: expected model.safetensors, "
+                                "model.safetensors.index.json, pytorch_model.bin or "
+                                "pytorch_model.bin.index.json");
+}
+
+const TensorInfo* TensorStore::find(std::string_view name) const {
+  const auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+std::vector<std::string> TensorStore::names() const {
+  std::vector<std::string> out;
+  out.reserve(index_.size());
+  for (const auto& [name, i] : index_) out.push_back(name);
+  return out;
+}
+
+void TensorStore::read_f32_into(std::string_view name,
+                                std::span<const std::int64_t> expected_shape,
+                                std::span<float> out) const {
+  const TensorInfo* t = find(name);
+  if (t == nullptr) {
+    throw DataError((dir_ / source_.substr(0, source_.find(' '))).string(),
+                    "tensor '" + std::string(name) + "' is missing");
+  }
+  if (!std::equal(t->shape.begin(), t->shape.end(), expected_shape.begin(),
+                  expected_shape.end())) {
+    throw DataError(t->file, "tensor '" + t->name + "': expected shape " +
+                                 shape_string(expected_shape) + ", found " +
+                                 shape_string(t->shape));
+  }
+  const auto n = static_cast<std::size_t>(element_count(t->shape));
+  if (out.size() != n) {
+    throw DataError(t->file, "tensor '" + t->name + "': output buffer holds " +
+                                 std::to_string(out.size()) + " floats, tensor has " +
+                                 std::to_string(n));
+  }
+  if (!convert_to_f32(t->dtype, t->bytes.data(), n, out.data())) {
+    throw DataError(t->file, "tensor '" + t->name + "' has dtype " +
+                                 std::string(dtype_name(t->dtype)) +
+                                 "; only F16, BF16 and F32 weights are supported");
+  }
+}
+
+std::vector<float> TensorStore::read_f32(std::string_view name,
+                                         std::span<const std::int64_t> expected_shape) const {
+  const TensorInfo* t = find(name);
+  std::vector<float> out;
+  if (t != nullptr && std::equal(t->shape.begin(), t->shape.end(), expected_shape.begin(),
+                                 expected_shape.end())) {
+    out.resize(static_cast<std::size_t>(element_count(t->shape)));
+  }
+  read_f32_into(name, expected_shape, out);  // reports missing / shape errors
+  return out;
+}
+
+std::string TensorStore::description() const {
+  std::set<std::string_view> dtypes;
+  for (const auto& t : tensors_) dtypes.insert(dtype_name(t.dtype));
+  std::string s = source_ + " (";
+  bool first = true;
+  for (const auto d : dtypes) {
+    if (!first) s += ", ";
+    s += d;
+    first = false;
+  }
+  return s + ")";
+}
+
+}  // namespace pythia::model
