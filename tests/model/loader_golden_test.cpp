@@ -1,0 +1,116 @@
+// Loads the vendored pythia-tiny checkpoint (tests/fixtures/pythia-tiny, see its README.md) in
+// both published formats and checks they agree bit for bit.
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "model/neox_config.h"
+#include "model/tensor_store.h"
+
+namespace fs = std::filesystem;
+using pythia::model::DType;
+using pythia::model::TensorStore;
+
+namespace {
+
+const fs::path kTiny = fs::path(PYTHIA_FIXTURES_DIR) / "pythia-tiny";
+
+// Expected parameter names and shapes (transformers 4.40.2 GPTNeoXForCausalLM, hidden 64,
+// intermediate 256, 2 layers, vocab 50304: shared/fixtures/README.md).
+std::vector<std::pair<std::string, std::vector<std::int64_t>>> expected_parameters() {
+  const std::int64_t H = 64, I = 256, V = 50304;
+  std::vector<std::pair<std::string, std::vector<std::int64_t>>> p;
+  p.push_back({"gpt_neox.embed_in.weight", {V, H}});
+  for (int l = 0; l < 2; ++l) {
+    const std::string pre = "gpt_neox.layers." + std::to_string(l) + ".";
+    p.push_back({pre + "input_layernorm.weight", {H}});
+    p.push_back({pre + "input_layernorm.bias", {H}});
+    p.push_back({pre + "post_attention_layernorm.weight", {H}});
+    p.push_back({pre + "post_attention_layernorm.bias", {H}});
+    p.push_back({pre + "attention.query_key_value.weight", {3 * H, H}});
+    p.push_back({pre + "attention.query_key_value.bias", {3 * H}});
+    p.push_back({pre + "attention.dense.weight", {H, H}});
+    p.push_back({pre + "attention.dense.bias", {H}});
+    p.push_back({pre + "mlp.dense_h_to_4h.weight", {I, H}});
+    p.push_back({pre + "mlp.dense_h_to_4h.bias", {I}});
+    p.push_back({pre + "mlp.dense_4h_to_h.weight", {H, I}});
+    p.push_back({pre + "mlp.dense_4h_to_h.bias", {H}});
+  }
+  p.push_back({"gpt_neox.final_layer_norm.weight", {H}});
+  p.push_back({"gpt_neox.final_layer_norm.bias", {H}});
+  p.push_back({"embed_out.weight", {V, H}});
+  return p;
+}
+
+TEST(LoaderGolden, ConfigMatchesReadme) {
+  const auto c = pythia::model::read_neox_config(kTiny / "config.json");
+  EXPECT_EQ(c.vocab_size, 50304);
+  EXPECT_EQ(c.hidden_size, 64);
+  EXPECT_EQ(c.num_hidden_layers, 2);
+  EXPECT_EQ(c.num_attention_heads, 4);
+  EXPECT_EQ(c.intermediate_size, 256);
+  EXPECT_EQ(c.rotary_pct, 0.25);
+  EXPECT_EQ(c.rotary_emb_base, 10000.0);
+  EXPECT_EQ(c.max_position_embeddings, 2048);
+  EXPECT_EQ(c.layer_norm_eps, 1e-5);
+  EXPECT_TRUE(c.use_parallel_residual);
+  EXPECT_EQ(c.torch_dtype, "float16");
+  EXPECT_EQ(c.bos_token_id, 0);
+  EXPECT_EQ(c.eos_token_id, 0);
+  EXPECT_EQ(c.head_dim(), 16);
+  EXPECT_EQ(c.rotary_dim(), 4);
+}
+
+TEST(LoaderGolden, SafetensorsHasEveryParameter) {
+  const auto store = TensorStore::open(kTiny);
+  EXPECT_EQ(store.description(), "model.safetensors (F16)");
+  const auto params = expected_parameters();
+  EXPECT_EQ(store.names().size(), params.size());  // 28 tensors (golden README)
+  std::int64_t total = 0;
+  for (const auto& [name, shape] : params) {
+    const auto* t = store.find(name);
+    ASSERT_NE(t, nullptr) << name;
+    EXPECT_EQ(t->dtype, DType::kF16) << name;
+    EXPECT_EQ(t->shape, shape) << name;
+    const auto v = store.read_f32(name, shape);
+    ASSERT_EQ(static_cast<std::int64_t>(v.size()), pythia::model::element_count(shape));
+    total += static_cast<std::int64_t>(v.size());
+    for (const float x : v) ASSERT_TRUE(std::isfinite(x)) << name;
+  }
+  EXPECT_EQ(total, 6539008);  // parameter count in shared/golden/pythia-tiny/README.md
+}
+
+TEST(LoaderGolden, SafetensorsValuesMatchHiddenGolden) {
+  // hidden_len0007_embed_in.f32 (shared/golden/pythia-tiny, made by transformers 4.40.2 in fp32)
+  // holds the token embeddings of sequence len0007, i.e. rows of embed_in.weight upcast to fp32.
+  // Token ids of len0007 from shared/golden/pythia-tiny/sequences.json.
+  const std::vector<int> ids = {1269, 426, 540, 9, 5423, 1587, 7845};
+  std::ifstream in(kTiny / "hidden_len0007_embed_in.f32", std::ios::binary);
+  ASSERT_TRUE(in);
+  std::vector<float> golden(7 * 64);
+  in.read(reinterpret_cast<char*>(golden.data()), static_cast<std::streamsize>(golden.size() * 4));
+  ASSERT_TRUE(in);
+  const auto store = TensorStore::open(kTiny);
+  const std::int64_t shape[] = {50304, 64};
+  const auto emb = store.read_f32("gpt_neox.embed_in.weight", shape);
+  int mismatches = 0;
+  for (std::size_t p = 0; p < ids.size(); ++p) {
+    for (int h = 0; h < 64; ++h) {
+      const float want = golden[p * 64 + h];
+      const float got = emb[static_cast<std::size_t>(ids[p]) * 64 + h];
+      if (std::memcmp(&want, &got, 4) != 0 && mismatches++ == 0) {
+        ADD_FAILURE() << "first mismatch at position " << p << " dim " << h << ": golden " << want
+                      << ", loaded " << got;
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0) << "of " << ids.size() * 64 << " values (bitwise)";
+}
+
+}  // namespace
