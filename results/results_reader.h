@@ -1,0 +1,93 @@
+// Reading results back: evaluation results files (ours in lm-eval v0.4 or Pythia v0.3 layout, and
+// real lm-evaluation-harness v0.4 `results_<timestamp>.json` files), memorization outputs
+// (`memorization.json` + `memorization_scores.csv[.gz]`, written by harness/memorization_output.*),
+// and whole result trees (`DIR/<model>/<revision>/...`, as `pythia-harness sweep` writes them).
+//
+// Errors: every unreadable or malformed file throws ResultsFileError naming the file and the
+// problem. Thread safety: free functions without shared state.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "results/eval_results.h"
+
+namespace pythia::results {
+
+enum class EvalLayout { kLmEvalV04, kPythiaV03 };
+
+struct EvalFile {
+  std::filesystem::path path;
+  EvalLayout layout = EvalLayout::kLmEvalV04;
+  // Metrics always use v0.4 names ("perplexity", not "ppl"); versions as in the file.
+  EvalRun run;
+};
+
+// Parses a results JSON document. v0.4: results{task:{"m,filter", "m_stderr,filter"}} (filter
+// "none" is dropped from the metric name; other filters are kept as "m,filter"), stderr "N/A" ->
+// nullopt, higher_is_better from the file (default: false for names containing "perplexity" or
+// "bits_per_byte", true otherwise). v0.3: bare names, "ppl" -> "perplexity". `name` is used in
+// error messages. Throws ResultsFileError when it is neither layout.
+EvalFile parse_eval_results(const nlohmann::json& j, const std::string& name);
+EvalFile read_eval_results(const std::filesystem::path& path);
+
+// One memorization scan of one checkpoint (memorization.json). Fields not present in the file are
+// left at their defaults; `raw` keeps the whole document.
+struct MemorizationResult {
+  std::filesystem::path path;
+  std::string model;
+  std::string revision;
+  std::optional<std::int64_t> step;
+  std::int64_t row_begin = 0, row_end = 0;  // scanned rows [row_begin, row_end)
+  std::int64_t rows_scanned = 0;
+  std::int64_t rows_memorized = 0;
+  std::optional<double> mean_score;
+  std::vector<std::int64_t> histogram;          // 33 bins: rows with k of 32 tokens matching
+  std::vector<std::int64_t> memorized_indices;  // sorted
+  std::int64_t near_tie_rows = 0;               // rows whose decision sits on an argmax near-tie
+  std::string data_prefix;                      // the memmap prefix that was scanned ("" unknown)
+  std::filesystem::path scores_path;            // memorization_scores.csv[.gz] beside it, if any
+  nlohmann::json raw;
+};
+
+MemorizationResult parse_memorization(const nlohmann::json& j, const std::string& name);
+MemorizationResult read_memorization(const std::filesystem::path& path);
+
+// Reads `index,score` lines (no header, or a header line starting with "index"; trailing newline
+// optional; gzip when the file name ends in .gz). Returns (index, score) in file order.
+std::vector<std::pair<std::int64_t, double>> read_memorization_scores(
+    const std::filesystem::path& path);
+
+// Reads a JSON file (plain or .gz). Throws ResultsFileError.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
+// "step1000" -> 1000, "global_step71500" -> 71500, "main"/other -> nullopt.
+std::optional<std::int64_t> step_of_revision(const std::string& revision);
+
+// What a results tree holds, keyed by the folder path relative to the tree root using '/'
+// ("pythia-160m/step1000"; "." for files directly in the root).
+struct ResultTree {
+  std::filesystem::path root;
+  std::map<std::string, EvalFile> evals;  // per folder: the eval results file (the newest by
+                                          // file name when a folder holds several)
+  std::map<std::string, MemorizationResult> memorizations;
+};
+
+// Scans `root` recursively. JSON files are classified by content: an object with "results" and
+// "versions" is an eval results file, one named memorization.json (or holding "rows_memorized")
+// a memorization result; other JSON files (markers, manifests) are ignored. A single file may be
+// passed as root: it becomes the only entry under key ".".
+ResultTree read_result_tree(const std::filesystem::path& root);
+
+// The revision and step an eval file belongs to: config.model_revision, else "revision=" in
+// config.model_args, else the folder name.
+std::string revision_of_eval(const EvalFile& f, const std::string& folder_key);
+
+}  // namespace pythia::results
