@@ -1,0 +1,80 @@
+// MemorizationScanner: the per-row memorization score of EleutherAI/pythia
+// predictable-memorization/eval_memorization.py (HEAD a19eecb), computed through CausalLm.
+// Spec: shared/spec/memorization.md §3-5.
+//
+// Reference: model.generate(x[0:P], max_length=P+L, min_length=P+L) (greedy; min_length masks
+// EOS = id 0 at every generated step), score = mean(g[P:P+L] == x[P:P+L]) (a multiple of 1/L,
+// counting matches after the first divergence too); memorized iff score == 1.
+//
+// How (spec §4): ONE teacher-forced forward over x[0 .. P+L-2] with logits at positions
+// P-1 .. P+L-2 gives A(p), the masked argmax (id 0 excluded under EodPolicy::kReference, ties to
+// the lowest id, over all vocab_size() logits). The first mismatch m = min{t : A(t-1) != x[t]}
+// (P+L when none) decides "memorized". For the exact score the cache is truncated to m and the
+// rest is decoded greedily from g[m] = A(m-1) (P+L-1-m CausalLm::decode() steps, batched across
+// the rows of one call). min_margin (spec §5) = min over the scored steps (teacher-forced positions
+// P-1 .. m-1, or all when no mismatch, plus the decode steps) of top1 - top2 eligible logits.
+// A NaN logit at a scored step flags the row: it gets no score.
+#pragma once
+
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+
+#include "model/causal_lm.h"
+
+namespace pythia::harness {
+
+enum class EodPolicy {
+  kReference,  // id 0 never predicted (transformers MinLengthLogitsProcessor, min_length=P+L)
+  kAllow,      // plain argmax over every id (non-reference; for analysis)
+};
+
+struct ScanConfig {
+  int prefix_len = 32;        // P: tokens of the prompt x[0..P-1]
+  int continuation_len = 32;  // L: tokens compared, x[P..P+L-1]
+  EodPolicy eod_policy = EodPolicy::kReference;
+  bool exact_score = true;    // false: "memorized only" (teacher-forced pass only; no decoding)
+  model::Token eod_id = 0;    // <|endoftext|> of the GPT-NeoX-20B tokenizer
+  int window() const { return prefix_len + continuation_len; }
+};
+
+// One scanned row (the fields of the extended CSV, spec §3.6).
+struct RowScore {
+  std::uint64_t index = 0;
+  int matches = 0;            // #t in P..P+L-1 with g[t] == x[t]; exact only when score_known
+  int first_mismatch = 0;     // first t with g[t] != x[t], or P+L when none
+  float min_margin = std::numeric_limits<float>::infinity();
+  bool nan = false;           // NaN logit at a scored step: flagged, no score
+  bool memorized = false;     // all L tokens reproduced (never true when nan)
+  bool score_known = false;   // matches is the exact score (exact mode, or memorized)
+  bool eod_in_target = false; // x[P..P+L-1] contains eod_id
+};
+
+class MemorizationScanner {
+ public:
+  // REQUIRES: lm outlives the scanner; P >= 1, L >= 1, P + L - 1 <= lm.max_positions().
+  MemorizationScanner(const model::CausalLm& lm, ScanConfig config);
+
+  const ScanConfig& config() const { return config_; }
+
+  // Scores rows.size() / window() rows: row b is windows[b*W .. (b+1)*W) (W = P+L), its index is
+  // indices[b]; writes out[b]. Teacher-forced passes run in parallel (TBB) when `parallel`;
+  // decode steps are batched across the rows that need them.
+  // Determinism: out[b] depends only on row b's tokens (CausalLm's per-sequence contract), not on
+  // the other rows, their number or the thread count. Thread-safe: concurrent calls are allowed.
+  // REQUIRES: windows.size() == indices.size() * W == out.size() * W; tokens in [0, vocab_size).
+  void score(std::span<const model::Token> windows, std::span<const std::uint64_t> indices,
+             std::span<RowScore> out, bool parallel = true) const;
+
+ private:
+  const model::CausalLm& lm_;
+  ScanConfig config_;
+};
+
+// The score k/L as eval_memorization.py prints it (spec §3.4): the float32 value of k/L shown as
+// Python's repr of that double (shortest round-trip, ".0" appended when there is no '.').
+// For L = 32: "0.0", "0.03125", ..., "1.0".
+std::string format_score(int k, int L);
+
+}  // namespace pythia::harness
