@@ -123,7 +123,13 @@ json to_lm_eval_v04(const EvalRun& run) {
   out["config"] = config;
   const std::string model = config["model"].is_string() ? config["model"].get<std::string>() : "";
   out["git_hash"] = nullptr;
+  out["upper_git_hash"] = nullptr;
   out["date"] = now_unix_seconds();
+  out["pretty_env_info"] = "pythia-harness (C++; no Python environment)";
+  out["transformers_version"] = nullptr;  // not produced by transformers / lm-eval
+  out["lm_eval_version"] = nullptr;
+  out["task_hashes"] = json::object();
+  out["total_evaluation_time_seconds"] = "0";
   out["model_source"] = "pythia-harness";
   out["model_name"] = model;
   out["model_name_sanitized"] = sanitize_model_name(model);
