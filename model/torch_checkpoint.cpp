@@ -1,12 +1,227 @@
+// pytorch_model.bin reader (format: see the header; writer: torch/serialization.py `_save` and
+// caffe2/serialize/inline_container.cc PyTorchStreamWriter, torch 1.6 - 2.x).
 #include "model/torch_checkpoint.h"
 
+#include <zip.h>
+
+#include <cstring>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "data/error.h"
+#include "model/restricted_unpickler.h"
 
 namespace pythia::model {
+namespace {
 
-// First landing: safetensors only. The zip reader follows in the next commit.
+// data.pkl of a state_dict is small (a few hundred bytes per tensor); refuse absurd sizes.
+constexpr std::uint64_t kMaxPickleBytes = 1ULL << 30;
+
+struct ZipCloser {
+  void operator()(zip_t* z) const { zip_discard(z); }
+};
+using ZipPtr = std::unique_ptr<zip_t, ZipCloser>;
+
+// Storage buffers of one checkpoint (owner of every TensorInfo::bytes span).
+struct Buffers {
+  std::vector<std::unique_ptr<std::byte[]>> blocks;
+};
+
+std::string zip_error_text(int code) {
+  zip_error_t e;
+  zip_error_init_with_code(&e, code);
+  std::string s = zip_error_strerror(&e);
+  zip_error_fini(&e);
+  return s;
+}
+
+// True if the file starts like a legacy (torch < 1.6) torch.save file: a bare pickle stream.
+bool looks_like_legacy_torch(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[2] = {0, 0};
+  in.read(head, 2);
+  return in && static_cast<unsigned char>(head[0]) == 0x80 && head[1] >= 2 && head[1] <= 5;
+}
+
+// Reads entry `index` (whose uncompressed size is `size`) completely into `dst`; libzip checks the
+// CRC when the whole entry has been read.
+void read_entry(zip_t* z, zip_uint64_t index, std::uint64_t size, std::byte* dst,
+                const std::string& file, const std::string& entry) {
+  zip_file_t* f = zip_fopen_index(z, index, 0);
+  if (f == nullptr) {
+    throw DataError(file, "cannot open archive entry " + entry + ": " + zip_strerror(z));
+  }
+  std::uint64_t done = 0;
+  while (done < size) {
+    const zip_int64_t n = zip_fread(f, dst + done, size - done);
+    if (n < 0) {
+      const std::string err = zip_file_strerror(f);
+      zip_fclose(f);
+      throw DataError(file, "cannot read archive entry " + entry + ": " + err);
+    }
+    if (n == 0) break;
+    done += static_cast<std::uint64_t>(n);
+  }
+  // One more read reaches EOF, where libzip verifies the CRC.
+  char extra;
+  const zip_int64_t tail = zip_fread(f, &extra, 1);
+  const std::string err = tail < 0 ? zip_file_strerror(f) : "";
+  zip_fclose(f);
+  if (done != size) {
+    throw DataError(file, "archive entry " + entry + " is truncated: read " +
+                              std::to_string(done) + " of " + std::to_string(size) + " bytes");
+  }
+  if (tail < 0) throw DataError(file, "archive entry " + entry + " is corrupt: " + err);
+  if (tail > 0) throw DataError(file, "archive entry " + entry + " is longer than recorded");
+}
+
+bool is_contiguous(const PickledTensor& t) {
+  std::int64_t expected = 1;
+  for (std::size_t k = t.shape.size(); k-- > 0;) {
+    if (t.shape[k] == 0) return true;  // empty tensor: no element is ever addressed
+    if (t.shape[k] != 1 && t.stride[k] != expected) return false;
+    expected *= t.shape[k];
+  }
+  return true;
+}
+
+}  // namespace
+
 TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
-  throw DataError(path.string(), "pytorch_model.bin is not supported yet (use model.safetensors)");
+  const std::string file = path.string();
+  int err = 0;
+  ZipPtr zip(zip_open(file.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err));
+  if (!zip) {
+    if (err == ZIP_ER_NOZIP && looks_like_legacy_torch(path)) {
+      throw DataError(file, "legacy (torch < 1.6, non-zip) torch.save format is not supported; "
+                            "convert the checkpoint to safetensors or re-save it with torch >= 1.6");
+    }
+    throw DataError(file, "not a readable zip-format torch checkpoint: " + zip_error_text(err));
+  }
+  const zip_int64_t n_entries = zip_get_num_entries(zip.get(), 0);
+  // Locate <prefix>/data.pkl (the prefix is the archive name torch chose: "archive" for
+  // torch >= 1.13 defaults, or the file stem, e.g. "pytorch_model").
+  std::string prefix;
+  zip_int64_t pkl_index = -1;
+  for (zip_int64_t i = 0; i < n_entries; ++i) {
+    const char* name = zip_get_name(zip.get(), static_cast<zip_uint64_t>(i), 0);
+    if (name == nullptr) continue;
+    const std::string s = name;
+    const auto slash = s.find('/');
+    if (slash != std::string::npos && s.substr(slash) == "/data.pkl") {
+      if (pkl_index >= 0) throw DataError(file, "archive holds more than one data.pkl");
+      pkl_index = i;
+      prefix = s.substr(0, slash);
+    }
+  }
+  if (pkl_index < 0) {
+    throw DataError(file, "zip archive has no <name>/data.pkl: not a torch.save checkpoint");
+  }
+  const auto entry_size = [&](zip_int64_t index) {
+    zip_stat_t st;
+    zip_stat_init(&st);
+    if (zip_stat_index(zip.get(), static_cast<zip_uint64_t>(index), 0, &st) != 0 ||
+        !(st.valid & ZIP_STAT_SIZE)) {
+      throw DataError(file, std::string("cannot stat archive entry: ") + zip_strerror(zip.get()));
+    }
+    return static_cast<std::uint64_t>(st.size);
+  };
+  // torch >= 2.1 records the byte order of the storages.
+  if (const zip_int64_t bo = zip_name_locate(zip.get(), (prefix + "/byteorder").c_str(), 0);
+      bo >= 0) {
+    const auto size = entry_size(bo);
+    std::string order(static_cast<std::size_t>(std::min<std::uint64_t>(size, 16)), '\0');
+    if (size > 16) throw DataError(file, prefix + "/byteorder is not \"little\" or \"big\"");
+    read_entry(zip.get(), static_cast<zip_uint64_t>(bo), size,
+               reinterpret_cast<std::byte*>(order.data()), file, prefix + "/byteorder");
+    if (order != "little") {
+      throw DataError(file, "storages are stored " + order + "-endian; only little-endian "
+                            "checkpoints are supported");
+    }
+  }
+
+  const std::uint64_t pkl_size = entry_size(pkl_index);
+  if (pkl_size > kMaxPickleBytes) {
+    throw DataError(file, prefix + "/data.pkl is " + std::to_string(pkl_size) +
+                              " bytes, too large for a state_dict");
+  }
+  std::vector<std::byte> pkl(static_cast<std::size_t>(pkl_size));
+  read_entry(zip.get(), static_cast<zip_uint64_t>(pkl_index), pkl_size, pkl.data(), file,
+             prefix + "/data.pkl");
+  const std::vector<PickledTensor> pickled = unpickle_state_dict(pkl, file);
+
+  // Read each referenced storage once.
+  auto buffers = std::make_shared<Buffers>();
+  std::map<std::string, std::span<const std::byte>> storage_bytes;
+  for (const auto& t : pickled) {
+    const auto& st = *t.storage;
+    if (storage_bytes.contains(st.key)) continue;
+    const std::string entry = prefix + "/data/" + st.key;
+    const zip_int64_t index = zip_name_locate(zip.get(), entry.c_str(), 0);
+    if (index < 0) {
+      throw DataError(file, "tensor '" + t.name + "': storage entry " + entry +
+                                " is missing from the archive");
+    }
+    const std::uint64_t esize = dtype_size(st.dtype);
+    const auto numel = static_cast<std::uint64_t>(st.numel);
+    if (numel > (std::uint64_t{1} << 62) / esize) {
+      throw DataError(file, "tensor '" + t.name + "': storage element count " +
+                                std::to_string(numel) + " is absurd");
+    }
+    const std::uint64_t size = entry_size(index);
+    if (size != numel * esize) {
+      throw DataError(file, "tensor '" + t.name + "': storage " + entry + " holds " +
+                                std::to_string(size) + " bytes but " + std::to_string(numel) +
+                                " elements of " + std::string(dtype_name(st.dtype)) + " need " +
+                                std::to_string(numel * esize));
+    }
+    auto block = std::make_unique_for_overwrite<std::byte[]>(static_cast<std::size_t>(size));
+    read_entry(zip.get(), static_cast<zip_uint64_t>(index), size, block.get(), file, entry);
+    storage_bytes.emplace(st.key, std::span<const std::byte>(block.get(), static_cast<std::size_t>(size)));
+    buffers->blocks.push_back(std::move(block));
+  }
+
+  TorchCheckpoint out;
+  out.tensors.reserve(pickled.size());
+  for (const auto& t : pickled) {
+    const auto& st = *t.storage;
+    std::uint64_t count = 1;
+    for (const auto d : t.shape) {
+      if (d < 0) {
+        throw DataError(file, "tensor '" + t.name + "' has a negative dimension in " +
+                                  shape_string(t.shape));
+      }
+      count *= static_cast<std::uint64_t>(d);
+    }
+    if (!is_contiguous(t)) {
+      throw DataError(file, "tensor '" + t.name + "' is not contiguous (shape " +
+                                shape_string(t.shape) + ", stride " + shape_string(t.stride) +
+                                "); only row-major tensors are supported");
+    }
+    if (t.storage_offset < 0 || (count > 0 && (static_cast<std::uint64_t>(t.storage_offset) +
+                                               count > static_cast<std::uint64_t>(st.numel)))) {
+      throw DataError(file, "tensor '" + t.name + "' (offset " +
+                                std::to_string(t.storage_offset) + ", shape " +
+                                shape_string(t.shape) + ") reaches past the end of its storage "
+                                "of " + std::to_string(st.numel) + " elements");
+    }
+    const std::size_t esize = dtype_size(st.dtype);
+    TensorInfo info;
+    info.name = t.name;
+    info.dtype = st.dtype;
+    info.shape = t.shape;
+    info.file = file;
+    if (count > 0) {
+      info.bytes = storage_bytes.at(st.key).subspan(
+          static_cast<std::size_t>(t.storage_offset) * esize, static_cast<std::size_t>(count) * esize);
+    }
+    out.tensors.push_back(std::move(info));
+  }
+  out.owner = std::move(buffers);
+  return out;
 }
 
 }  // namespace pythia::model

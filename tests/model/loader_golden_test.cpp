@@ -1,6 +1,7 @@
 // Loads the vendored pythia-tiny checkpoint (tests/fixtures/pythia-tiny, see its README.md) in
 // both published formats and checks they agree bit for bit.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <cmath>
@@ -10,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "data/error.h"
 #include "model/neox_config.h"
 #include "model/tensor_store.h"
 
@@ -111,6 +113,84 @@ TEST(LoaderGolden, SafetensorsValuesMatchHiddenGolden) {
     }
   }
   EXPECT_EQ(mismatches, 0) << "of " << ids.size() * 64 << " values (bitwise)";
+}
+
+// Gunzips the vendored pytorch_model.bin.gz into a fresh temporary checkpoint folder.
+fs::path unpack_bin() {
+  const fs::path dir = fs::temp_directory_path() /
+                       ("loader_golden_bin_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  gzFile in = gzopen((kTiny / "pytorch_model.bin.gz").c_str(), "rb");
+  EXPECT_NE(in, nullptr);
+  if (in == nullptr) return dir;
+  std::ofstream out(dir / "pytorch_model.bin", std::ios::binary);
+  std::vector<char> buf(1 << 20);
+  int n;
+  while ((n = gzread(in, buf.data(), static_cast<unsigned>(buf.size()))) > 0) out.write(buf.data(), n);
+  EXPECT_EQ(n, 0) << "gzread failed";
+  gzclose(in);
+  fs::copy_file(kTiny / "config.json", dir / "config.json");
+  return dir;
+}
+
+TEST(LoaderGolden, PytorchBinEqualsSafetensorsBitForBit) {
+  const fs::path bin_dir = unpack_bin();
+  const auto bin = TensorStore::open(bin_dir);
+  const auto st = TensorStore::open(kTiny);
+  EXPECT_EQ(bin.description(), "pytorch_model.bin (F16, U8)");
+  // Every parameter: same dtype, shape and bytes.
+  int compared = 0;
+  for (const auto& [name, shape] : expected_parameters()) {
+    const auto* a = bin.find(name);
+    const auto* b = st.find(name);
+    ASSERT_NE(a, nullptr) << name;
+    ASSERT_NE(b, nullptr) << name;
+    EXPECT_EQ(a->dtype, b->dtype) << name;
+    EXPECT_EQ(a->shape, b->shape) << name;
+    ASSERT_EQ(a->bytes.size(), b->bytes.size()) << name;
+    const auto fa = bin.read_f32(name, shape);
+    const auto fb = st.read_f32(name, shape);
+    std::size_t first = fa.size();
+    for (std::size_t i = 0; i < fa.size(); ++i) {
+      if (std::memcmp(&fa[i], &fb[i], 4) != 0) {
+        first = i;
+        break;
+      }
+    }
+    EXPECT_EQ(first, fa.size()) << name << ": first differing element " << first;
+    EXPECT_EQ(std::memcmp(a->bytes.data(), b->bytes.data(), a->bytes.size()), 0) << name;
+    ++compared;
+  }
+  EXPECT_EQ(compared, 28);
+  // The .bin also carries three buffers per layer (shared/fixtures/README.md); nothing else.
+  EXPECT_EQ(bin.names().size(), 28u + 3u * 2u);
+  for (int l = 0; l < 2; ++l) {
+    const std::string pre = "gpt_neox.layers." + std::to_string(l) + ".attention.";
+    const auto* mask = bin.find(pre + "bias");
+    ASSERT_NE(mask, nullptr);
+    EXPECT_EQ(mask->dtype, DType::kU8);
+    EXPECT_EQ(mask->shape, (std::vector<std::int64_t>{1, 1, 2048, 2048}));
+    // Lower-triangular causal mask.
+    const auto* m = reinterpret_cast<const std::uint8_t*>(mask->bytes.data());
+    EXPECT_EQ(m[0], 1);
+    EXPECT_EQ(m[1], 0);
+    EXPECT_EQ(m[2048 * 2047 + 2047], 1);
+    const auto* masked = bin.find(pre + "masked_bias");
+    ASSERT_NE(masked, nullptr);
+    EXPECT_TRUE(masked->shape.empty());
+    const std::int64_t scalar[] = {0};
+    const auto mb = bin.read_f32(pre + "masked_bias", std::span<const std::int64_t>(scalar, 0));
+    ASSERT_EQ(mb.size(), 1u);
+    EXPECT_TRUE(std::isinf(mb[0]) && mb[0] < 0);  // -1e9 cast to float16
+    const auto* inv = bin.find(pre + "rotary_emb.inv_freq");
+    ASSERT_NE(inv, nullptr);
+    EXPECT_EQ(inv->shape, (std::vector<std::int64_t>{2}));  // rotary_ndims 4 / 2
+    // A U8 buffer cannot be read as fp32 weights.
+    const std::int64_t mshape[] = {1, 1, 2048, 2048};
+    EXPECT_THROW(bin.read_f32(pre + "bias", mshape), pythia::DataError);
+  }
+  fs::remove_all(bin_dir);
 }
 
 }  // namespace
