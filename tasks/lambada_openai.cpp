@@ -1,0 +1,124 @@
+// lambada_openai — reproduces lm-eval v0.4 `lm_eval/tasks/lambada/lambada_openai.yaml`
+// (blob e159a6c7a0f6, commit 4e7e0d4; metadata.version 1.0; v0.3 `lm_eval/tasks/lambada.py`
+// LambadaOpenAI VERSION 0). Spec tasks.md §2.1.
+// Data: OpenAI's lambada_test.jsonl (5153 lines of {"text": ...}), the file behind
+// EleutherAI/lambada_openai `default` split `test`.
+#include <memory>
+
+#include "data/jsonl_reader.h"
+#include "data/task_data.h"
+#include "tasks/doc_fields.h"
+#include "tasks/registry.h"
+
+namespace pythia::tasks {
+
+namespace {
+
+constexpr const char* kConfig = R"json({
+ "task": "lambada_openai",
+ "dataset_path": "EleutherAI/lambada_openai",
+ "dataset_name": "default",
+ "test_split": "test",
+ "doc_to_text": "{{text.split(' ')[:-1]|join(' ')}}",
+ "doc_to_target": "{{' '+text.split(' ')[-1]}}",
+ "unsafe_code": false,
+ "description": "",
+ "target_delimiter": " ",
+ "fewshot_delimiter": "\n\n",
+ "fewshot_config": {
+  "sampler": "default",
+  "split": null,
+  "process_docs": null,
+  "fewshot_indices": null,
+  "samples": null,
+  "doc_to_text": "{{text.split(' ')[:-1]|join(' ')}}",
+  "doc_to_choice": null,
+  "doc_to_target": "{{' '+text.split(' ')[-1]}}",
+  "gen_prefix": null,
+  "fewshot_delimiter": "\n\n",
+  "target_delimiter": " "
+ },
+ "num_fewshot": 0,
+ "metric_list": [
+  {
+   "metric": "perplexity",
+   "aggregation": "perplexity",
+   "higher_is_better": false
+  },
+  {
+   "metric": "acc",
+   "aggregation": "mean",
+   "higher_is_better": true
+  }
+ ],
+ "output_type": "loglikelihood",
+ "repeats": 1,
+ "should_decontaminate": true,
+ "doc_to_decontamination_query": "{{text}}",
+ "metadata": {
+  "version": 1.0,
+  "config_source": "lm_eval/tasks/lambada/lambada_openai.yaml"
+ }
+})json";
+
+struct LambadaDoc {
+  std::string text;
+};
+
+class LambadaOpenAi final : public DocTask<Task, LambadaDoc> {
+ public:
+  const std::string& name() const override { return name_; }
+  double version() const override { return 1.0; }
+  std::vector<MetricSpec> metrics() const override {
+    return {{"perplexity", Aggregation::kPerplexity, false}, {"acc", Aggregation::kMean, true}};
+  }
+  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  std::vector<std::string> data_files() const override {
+    return {"lambada_openai/lambada_test.jsonl"};
+  }
+
+  std::vector<Request> requests(std::int64_t d) const override {
+    const auto [context, target] = lambada_split(doc(d).text);
+    return {Request{RequestType::kLoglikelihood, d, 0, context, target}};
+  }
+
+  DocResult process(std::int64_t d, const std::vector<RequestAnswer>& answers) const override {
+    DocResult r;
+    r.items.push_back({answers.at(0).logprob, 1.0});
+    r.items.push_back({answers.at(0).is_greedy ? 1.0 : 0.0, 1.0});
+    r.log = {{"target", lambada_split(doc(d).text).second}};
+    return r;
+  }
+
+ protected:
+  std::vector<LambadaDoc> read_docs(const std::filesystem::path& dir) const override {
+    const auto path = data::locate_task_file(
+        dir, "lambada_openai", "lambada_test.jsonl",
+        "It is OpenAI's LAMBADA test file (https://openaipublic.blob.core.windows.net/"
+        "gpt-2/data/lambada_test.jsonl, sha256 4aa8d02c...), also the data of the Hugging Face "
+        "dataset EleutherAI/lambada_openai.");
+    std::vector<LambadaDoc> docs;
+    data::for_each_jsonl(path, [&](std::int64_t line, const nlohmann::json& j) {
+      docs.push_back({string_field(j, "text", at_line(path.string(), line))});
+    });
+    return docs;
+  }
+
+ private:
+  std::string name_ = "lambada_openai";
+};
+
+}  // namespace
+
+std::pair<std::string, std::string> lambada_split(const std::string& text) {
+  // doc_to_text: " ".join(text.split(" ")[:-1]); doc_to_target: " " + text.split(" ")[-1].
+  const std::size_t pos = text.rfind(' ');
+  std::string target(" ");
+  if (pos == std::string::npos) return {"", target.append(text)};
+  target.append(text, pos + 1, std::string::npos);
+  return {text.substr(0, pos), std::move(target)};
+}
+
+std::unique_ptr<Task> make_lambada_openai() { return std::make_unique<LambadaOpenAi>(); }
+
+}  // namespace pythia::tasks

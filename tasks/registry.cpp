@@ -1,0 +1,61 @@
+#include "tasks/registry.h"
+
+#include "data/error.h"
+
+namespace pythia::tasks {
+
+namespace {
+struct Entry {
+  const char* name;
+  std::unique_ptr<Task> (*make)();
+};
+// The explicit list (lm-eval task names), in the order `all` runs them.
+constexpr Entry kTasks[] = {
+    {"lambada_openai", make_lambada_openai}, {"piqa", make_piqa},
+    {"winogrande", make_winogrande},         {"arc_easy", make_arc_easy},
+    {"arc_challenge", make_arc_challenge},   {"sciq", make_sciq},
+    {"wikitext", make_wikitext},
+};
+}  // namespace
+
+const std::vector<std::string>& task_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& e : kTasks) v.emplace_back(e.name);
+    return v;
+  }();
+  return names;
+}
+
+std::unique_ptr<Task> make_task(const std::string& name) {
+  for (const auto& e : kTasks) {
+    if (name == e.name) return e.make();
+  }
+  std::string known;
+  for (const auto& n : task_names()) known += (known.empty() ? "" : ", ") + n;
+  throw UsageError("unknown task '" + name + "' (known: " + known + ", or 'all')");
+}
+
+std::vector<std::string> parse_task_list(const std::string& spec) {
+  if (spec == "all") return task_names();
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t comma = spec.find(',', start);
+    const std::string name = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (name.empty()) throw UsageError("empty task name in --tasks '" + spec + "'");
+    if (name == "all") {
+      for (const auto& n : task_names()) {
+        if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+      }
+    } else {
+      make_task(name);  // validates
+      if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+}  // namespace pythia::tasks

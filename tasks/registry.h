@@ -1,0 +1,38 @@
+// The task registry: the seven lm-evaluation-harness tasks this harness reproduces, by lm-eval
+// name, in a fixed order (the explicit list in registry.cpp). One task family per file:
+// lambada_openai.cpp, piqa.cpp, winogrande.cpp, arc.cpp (arc_easy, arc_challenge), sciq.cpp,
+// wikitext.cpp.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tasks/task.h"
+
+namespace pythia::tasks {
+
+// All task names in registry order.
+const std::vector<std::string>& task_names();
+
+// A fresh (not yet loaded) task. Throws UsageError for an unknown name, listing the known ones.
+std::unique_ptr<Task> make_task(const std::string& name);
+
+// Parses "--tasks" ("all" or a comma-separated list; duplicates removed, order kept). Throws
+// UsageError on an unknown or empty name.
+std::vector<std::string> parse_task_list(const std::string& spec);
+
+// Factories (one per file).
+std::unique_ptr<Task> make_lambada_openai();
+std::unique_ptr<Task> make_piqa();
+std::unique_ptr<Task> make_winogrande();
+std::unique_ptr<Task> make_arc_easy();
+std::unique_ptr<Task> make_arc_challenge();
+std::unique_ptr<Task> make_sciq();
+std::unique_ptr<Task> make_wikitext();
+
+// lambada_openai's doc_to_text / doc_to_target: split at the last ' ' (exposed for tests).
+std::pair<std::string, std::string> lambada_split(const std::string& text);
+
+}  // namespace pythia::tasks

@@ -1,0 +1,123 @@
+// sciq — reproduces lm-eval v0.4 `lm_eval/tasks/sciq/sciq.yaml` (blob 141059e4effb, commit 4e7e0d4;
+// metadata.version 1.0; v0.3 `lm_eval/tasks/sciq.py` VERSION 0 used `.strip()` on the whole
+// context instead). Spec tasks.md §2.6: context = support.lstrip() + "\nQuestion: " + question +
+// "\nAnswer:", choices [distractor1, distractor2, distractor3, correct_answer], gold always 3.
+// Data: SciQ's test.json (one JSON array of records) = Hugging Face allenai/sciq split `test`.
+#include <memory>
+
+#include "data/jsonl_reader.h"
+#include "data/task_data.h"
+#include "tasks/doc_fields.h"
+#include "tasks/multiple_choice_task.h"
+#include "tasks/python_text.h"
+#include "tasks/registry.h"
+
+namespace pythia::tasks {
+
+namespace {
+
+constexpr const char* kConfig = R"json({
+ "task": "sciq",
+ "dataset_path": "allenai/sciq",
+ "training_split": "train",
+ "validation_split": "validation",
+ "test_split": "test",
+ "doc_to_text": "{{support.lstrip()}}\nQuestion: {{question}}\nAnswer:",
+ "doc_to_target": 3,
+ "unsafe_code": false,
+ "doc_to_choice": "{{[distractor1, distractor2, distractor3, correct_answer]}}",
+ "description": "",
+ "target_delimiter": " ",
+ "fewshot_delimiter": "\n\n",
+ "fewshot_config": {
+  "sampler": "default",
+  "split": null,
+  "process_docs": null,
+  "fewshot_indices": null,
+  "samples": null,
+  "doc_to_text": "{{support.lstrip()}}\nQuestion: {{question}}\nAnswer:",
+  "doc_to_choice": "{{[distractor1, distractor2, distractor3, correct_answer]}}",
+  "doc_to_target": 3,
+  "gen_prefix": null,
+  "fewshot_delimiter": "\n\n",
+  "target_delimiter": " "
+ },
+ "num_fewshot": 0,
+ "metric_list": [
+  {
+   "metric": "acc",
+   "aggregation": "mean",
+   "higher_is_better": true
+  },
+  {
+   "metric": "acc_norm",
+   "aggregation": "mean",
+   "higher_is_better": true
+  }
+ ],
+ "output_type": "multiple_choice",
+ "repeats": 1,
+ "should_decontaminate": true,
+ "doc_to_decontamination_query": "{{support}} {{question}}",
+ "metadata": {
+  "version": 1.0,
+  "config_source": "lm_eval/tasks/sciq/sciq.yaml"
+ }
+})json";
+constexpr const char* kWhere =
+    "It is test.json of the SciQ distribution (SciQ.zip from https://allenai.org/data/sciq, "
+    "folder 'SciQ dataset-2 3/'), 1000 records.";
+
+struct SciqDoc {
+  std::string question, distractor1, distractor2, distractor3, correct_answer, support;
+};
+
+class Sciq final : public DocTask<MultipleChoiceTask, SciqDoc> {
+ public:
+  Sciq() : DocTask(true) {}
+  const std::string& name() const override { return name_; }
+  double version() const override { return 1.0; }
+  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  std::vector<std::string> data_files() const override { return {"sciq/test.json"}; }
+
+  McPrompt prompt(std::int64_t d) const override {
+    const SciqDoc& x = doc(d);
+    McPrompt p;
+    p.contexts = {std::string(py_lstrip(x.support)) + "\nQuestion: " + x.question + "\nAnswer:"};
+    p.choices = {x.distractor1, x.distractor2, x.distractor3, x.correct_answer};
+    for (const auto& c : p.choices) p.continuations.push_back(" " + c);
+    p.gold = 3;
+    p.target = 3;
+    return p;
+  }
+
+ protected:
+  std::vector<SciqDoc> read_docs(const std::filesystem::path& dir) const override {
+    const auto path = data::locate_task_file(dir, "sciq", "test.json", kWhere);
+    nlohmann::json all;
+    try {
+      all = nlohmann::json::parse(data::read_whole_file(path));
+    } catch (const nlohmann::json::exception& e) {
+      throw DataError(path.string(), std::string("invalid JSON: ") + e.what());
+    }
+    if (!all.is_array()) throw DataError(path.string(), "expected a JSON array of records");
+    std::vector<SciqDoc> docs;
+    for (std::size_t i = 0; i < all.size(); ++i) {
+      const std::string w = path.string() + ": record " + std::to_string(i);
+      const auto& j = all[i];
+      docs.push_back({string_field(j, "question", w), string_field(j, "distractor1", w),
+                      string_field(j, "distractor2", w), string_field(j, "distractor3", w),
+                      string_field(j, "correct_answer", w), string_field(j, "support", w)});
+    }
+    return docs;
+  }
+
+ private:
+  std::string name_ = "sciq";
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_sciq() { return std::make_unique<Sciq>(); }
+
+}  // namespace pythia::tasks

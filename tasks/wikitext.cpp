@@ -1,0 +1,123 @@
+// wikitext — reproduces lm-eval v0.4 `lm_eval/tasks/wikitext/wikitext.yaml` (blob c31d920dde54)
+// with `preprocess_wikitext.py` (blob e5dff22b2805), commit 4e7e0d4; metadata.version 2.0 (v0.3
+// `lm_eval/tasks/wikitext.py` VERSION 1). Spec tasks.md §2.7: one loglikelihood_rolling request
+// per page on wikitext_detokenizer(page); words and bytes counted on the ORIGINAL page.
+// Data: wikitext-2-raw/wiki.test.raw, cut into pages like EleutherAI/wikitext_document_level
+// (config wikitext-2-raw-v1, split test: 62 pages).
+#include <memory>
+
+#include "data/jsonl_reader.h"
+#include "data/task_data.h"
+#include "tasks/doc_fields.h"
+#include "tasks/python_text.h"
+#include "tasks/registry.h"
+#include "tasks/wikitext_detokenizer.h"
+
+namespace pythia::tasks {
+
+namespace {
+
+constexpr const char* kConfig = R"json({
+ "task": "wikitext",
+ "dataset_path": "EleutherAI/wikitext_document_level",
+ "dataset_name": "wikitext-2-raw-v1",
+ "training_split": "train",
+ "validation_split": "validation",
+ "test_split": "test",
+ "doc_to_text": "",
+ "doc_to_target": "def wikitext_detokenizer(doc):\n    string = doc[\"page\"]\n    # contractions\n    string = string.replace(\"s '\", \"s'\")\n    string = re.sub(r\"/' [0-9]/\", r\"/'[0-9]/\", string)\n    # number separators\n    string = string.replace(\" @-@ \", \"-\")\n    string = string.replace(\" @,@ \", \",\")\n    string = string.replace(\" @.@ \", \".\")\n    # punctuation\n    string = string.replace(\" : \", \": \")\n    string = string.replace(\" ; \", \"; \")\n    string = string.replace(\" . \", \". \")\n    string = string.replace(\" ! \", \"! \")\n    string = string.replace(\" ? \", \"? \")\n    string = string.replace(\" , \", \", \")\n    # double brackets\n    string = re.sub(r\"\\(\\s*([^\\)]*?)\\s*\\)\", r\"(\\1)\", string)\n    string = re.sub(r\"\\[\\s*([^\\]]*?)\\s*\\]\", r\"[\\1]\", string)\n    string = re.sub(r\"{\\s*([^}]*?)\\s*}\", r\"{\\1}\", string)\n    string = re.sub(r\"\\\"\\s*([^\\\"]*?)\\s*\\\"\", r'\"\\1\"', string)\n    string = re.sub(r\"'\\s*([^']*?)\\s*'\", r\"'\\1'\", string)\n    # miscellaneous\n    string = string.replace(\"= = = =\", \"====\")\n    string = string.replace(\"= = =\", \"===\")\n    string = string.replace(\"= =\", \"==\")\n    string = string.replace(\" \" + chr(176) + \" \", chr(176))\n    string = string.replace(\" \\n\", \"\\n\")\n    string = string.replace(\"\\n \", \"\\n\")\n    string = string.replace(\" N \", \" 1 \")\n    string = string.replace(\" 's\", \"'s\")\n\n    return string\n",
+ "unsafe_code": false,
+ "process_results": "def process_results(doc, results):\n    (loglikelihood,) = results\n    # IMPORTANT: wikitext counts number of words in *original doc before detokenization*\n    _words = len(re.split(r\"\\s+\", doc[\"page\"]))\n    _bytes = len(doc[\"page\"].encode(\"utf-8\"))\n    return {\n        \"word_perplexity\": (loglikelihood, _words),\n        \"byte_perplexity\": (loglikelihood, _bytes),\n        \"bits_per_byte\": (loglikelihood, _bytes),\n    }\n",
+ "description": "",
+ "target_delimiter": " ",
+ "fewshot_delimiter": "\n\n",
+ "fewshot_config": {
+  "sampler": "default",
+  "split": null,
+  "process_docs": null,
+  "fewshot_indices": null,
+  "samples": null,
+  "doc_to_text": "",
+  "doc_to_choice": null,
+  "doc_to_target": "<function wikitext_detokenizer>",
+  "gen_prefix": null,
+  "fewshot_delimiter": "\n\n",
+  "target_delimiter": " "
+ },
+ "num_fewshot": 0,
+ "metric_list": [
+  {
+   "metric": "word_perplexity"
+  },
+  {
+   "metric": "byte_perplexity"
+  },
+  {
+   "metric": "bits_per_byte"
+  }
+ ],
+ "output_type": "loglikelihood_rolling",
+ "repeats": 1,
+ "should_decontaminate": true,
+ "doc_to_decontamination_query": "{{page}}",
+ "metadata": {
+  "version": 2.0,
+  "config_source": "lm_eval/tasks/wikitext/wikitext.yaml"
+ }
+})json";
+
+struct WikitextDoc {
+  std::string page;
+};
+
+class Wikitext final : public DocTask<Task, WikitextDoc> {
+ public:
+  const std::string& name() const override { return name_; }
+  double version() const override { return 2.0; }
+  std::vector<MetricSpec> metrics() const override {
+    return {{"word_perplexity", Aggregation::kWeightedPerplexity, false},
+            {"byte_perplexity", Aggregation::kWeightedPerplexity, false},
+            {"bits_per_byte", Aggregation::kBitsPerByte, false}};
+  }
+  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  std::vector<std::string> data_files() const override { return {"wikitext/wiki.test.raw"}; }
+
+  std::vector<Request> requests(std::int64_t d) const override {
+    return {Request{RequestType::kLoglikelihoodRolling, d, 0, "", wikitext_detokenize(doc(d).page)}};
+  }
+
+  DocResult process(std::int64_t d, const std::vector<RequestAnswer>& answers) const override {
+    const std::string& page = doc(d).page;
+    const double ll = answers.at(0).logprob;
+    const auto words = static_cast<double>(wikitext_word_count(page));
+    const auto bytes = static_cast<double>(page.size());
+    DocResult r;
+    r.items = {{ll, words}, {ll, bytes}, {ll, bytes}};
+    r.log = {{"target", wikitext_detokenize(page)}, {"words", words}, {"bytes", bytes}};
+    return r;
+  }
+
+ protected:
+  std::vector<WikitextDoc> read_docs(const std::filesystem::path& dir) const override {
+    const auto path = data::locate_task_file(
+        dir, "wikitext", "wiki.test.raw",
+        "It is wikitext-2-raw/wiki.test.raw from wikitext-2-raw-v1.zip (Salesforce WikiText, "
+        "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-raw-v1.zip).");
+    const std::string raw = data::read_whole_file(path);
+    if (const auto bad = find_invalid_utf8(raw)) {
+      throw DataError(path.string(), "invalid UTF-8 at byte " + std::to_string(*bad));
+    }
+    std::vector<WikitextDoc> docs;
+    for (auto& page : split_wikitext_documents(raw)) docs.push_back({std::move(page)});
+    return docs;
+  }
+
+ private:
+  std::string name_ = "wikitext";
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_wikitext() { return std::make_unique<Wikitext>(); }
+
+}  // namespace pythia::tasks
