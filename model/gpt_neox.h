@@ -1,0 +1,92 @@
+// GptNeox: the GPT-NeoX (Pythia) forward pass in fp32 on CPU, reproducing Hugging Face
+// transformers 4.40.2 GPTNeoXForCausalLM (modeling_gpt_neox.py, eager attention) to ~1e-5:
+//   x = embed_in[tokens]
+//   per layer:  a = attention(ln1(x))                 (fused QKV, RoPE on the first R dims of q,k,
+//                                                      causal softmax(q k^T / sqrt(D)) v, dense)
+//     parallel residual (Pythia):  x = (mlp(ln2(x)) + a) + x
+//     sequential residual:         a = a + x;  x = mlp(ln2(a)) + a
+//   logits = embed_out · final_layer_norm(x)     (untied), computed only for requested rows.
+// mlp(h) = proj(gelu(fc(h))) with exact-erf GELU.
+//
+// Thread safety: const after construction; forward()/decode() may run concurrently on distinct
+// caches. All mutable state lives in the KvCache and in per-call scratch.
+//
+// Determinism (causal_lm.h): forward() computes one sequence with its own sgemm calls, its rows
+// split into FIXED chunks (kRowChunk rows for the layers, kAttnChunk queries x 1 head for
+// attention, kLogitChunk requested rows for the logits), the chunks dispatched over TBB; the
+// split depends only on the call, never on the thread count. decode() uses the position-invariant
+// product (gemm.h), so a sequence's logits do not depend on which sequences share the call.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string_view>
+
+#include "model/causal_lm.h"
+#include "model/kernels.h"
+#include "model/neox_config.h"
+#include "model/neox_weights.h"
+
+namespace pythia::model {
+
+// Debug hook: receives named intermediates of a forward() call, [rows, cols] row-major:
+// "embed_in", "layer00", "layer01", ... (residual stream after each layer), "final_layer_norm"
+// (for every row of the call). Names match the HF hooks of the goldens' hidden_len0007_*.f32.
+using ActivationHook =
+    std::function<void(std::string_view name, int rows, int cols, const float* data)>;
+
+class GptNeox final : public CausalLm {
+ public:
+  // Fixed chunk sizes (part of the numerical definition of forward(); see header comment).
+  static constexpr int kRowChunk = 128;
+  static constexpr int kAttnChunk = 64;
+  static constexpr int kLogitChunk = 64;
+
+  // REQUIRES: weights have the shapes of `config` (load_neox_weights / random_neox_weights).
+  GptNeox(NeoxConfig config, NeoxWeights weights);
+  ~GptNeox() override;
+  GptNeox(const GptNeox&) = delete;
+  GptNeox& operator=(const GptNeox&) = delete;
+
+  // A model with random weights of the shapes of `config` (benchmarks).
+  static std::unique_ptr<GptNeox> random(const NeoxConfig& config, std::uint64_t seed);
+
+  const NeoxConfig& config() const { return config_; }
+  const NeoxWeights& weights() const { return weights_; }
+
+  int vocab_size() const override { return config_.vocab_size; }
+  int max_positions() const override { return config_.max_position_embeddings; }
+  KvCache make_cache(int capacity) const override;
+
+  // See CausalLm::forward. Throws std::invalid_argument on a token id outside [0, vocab_size),
+  // a cache of another shape, too little capacity, or bad logit_rows.
+  void forward(std::span<const Token> tokens, KvCache& cache, std::span<const int> logit_rows,
+               const LogitSink& sink) const override;
+  // Same, also reporting intermediates to `hook` (may be empty).
+  void forward_with_hook(std::span<const Token> tokens, KvCache& cache,
+                         std::span<const int> logit_rows, const LogitSink& sink,
+                         const ActivationHook& hook) const;
+
+  // See CausalLm::decode. Throws std::invalid_argument on bad ids, a full cache, or the same
+  // cache twice.
+  void decode(std::span<const Token> tokens, std::span<KvCache* const> caches,
+              const LogitSink& sink) const override;
+
+ private:
+  class ScratchPool;
+  void check_cache(const KvCache& cache, int n_new) const;
+  void check_token(Token t) const;
+
+  NeoxConfig config_;
+  NeoxWeights weights_;
+  RotaryTable rotary_;
+  float attn_scale_;
+  std::unique_ptr<ScratchPool> pool_;  // reusable scratch buffers (thread-safe), not model state
+};
+
+// Loads config.json + the weights (any layout TensorStore reads) of a checkpoint folder.
+// Throws DataError naming the file and the problem.
+std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir);
+
+}  // namespace pythia::model

@@ -1,0 +1,310 @@
+#include "model/kernels.h"
+
+// GCC 12's AVX-512 intrinsic headers use _mm*_undefined_*() and trip -Wuninitialized inside
+// them (GCC bug 105593, fixed in 13); the warnings are about the headers, not our code.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "model/gemm.h"
+
+namespace pythia::model {
+namespace {
+
+bool have_avx512() {
+  static const bool ok = __builtin_cpu_supports("avx512f");
+  return ok;
+}
+
+// ---- AVX-512 math --------------------------------------------------------------------------
+// expf: Cephes polynomial on r = x - n ln2 (n = round(x log2 e)), scaled by 2^n with vscalefps.
+// |relative error| < 2e-7 for x in [-87.3, 88.7]; below that the result is 0 (also for -inf).
+__attribute__((target("avx512f"))) inline __m512 exp16(__m512 x) {
+  const __m512 lo = _mm512_set1_ps(-87.33654f);
+  const __m512 hi = _mm512_set1_ps(88.72283f);
+  const __mmask16 under = _mm512_cmp_ps_mask(x, lo, _CMP_LT_OQ);
+  x = _mm512_max_ps(_mm512_min_ps(x, hi), lo);
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(0.693359375f), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(-2.12194440e-4f), r);
+  __m512 p = _mm512_set1_ps(1.9875691500e-4f);
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.3981999507e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(8.3334519073e-3f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(4.1665795894e-2f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(1.6666665459e-1f));
+  p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(5.0000001201e-1f));
+  const __m512 r2 = _mm512_mul_ps(r, r);
+  __m512 y = _mm512_fmadd_ps(p, r2, r);
+  y = _mm512_add_ps(y, _mm512_set1_ps(1.0f));
+  y = _mm512_scalef_ps(y, n);
+  return _mm512_maskz_mov_ps(static_cast<__mmask16>(~under), y);
+}
+
+// erf: rational approximation of Eigen's generic_fast_erf_float (inputs clamped to [-4, 4], where
+// erf is +-1 in float).
+__attribute__((target("avx512f"))) inline __m512 erf16(__m512 a) {
+  const __m512 x = _mm512_max_ps(_mm512_min_ps(a, _mm512_set1_ps(4.0f)), _mm512_set1_ps(-4.0f));
+  const __m512 x2 = _mm512_mul_ps(x, x);
+  __m512 p = _mm512_set1_ps(-2.72614225801306e-10f);
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(2.77068142495902e-08f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-2.10102402082508e-06f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-5.69250639462346e-05f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-7.34990630326855e-04f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-2.95459980854025e-03f));
+  p = _mm512_fmadd_ps(x2, p, _mm512_set1_ps(-1.60960333262415e-02f));
+  p = _mm512_mul_ps(x, p);
+  __m512 q = _mm512_set1_ps(-1.45660718464996e-05f);
+  q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-2.13374055278905e-04f));
+  q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-1.68282697438203e-03f));
+  q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-7.37332916720468e-03f));
+  q = _mm512_fmadd_ps(x2, q, _mm512_set1_ps(-1.42647390514189e-02f));
+  return _mm512_div_ps(p, q);
+}
+
+__attribute__((target("avx512f"))) void gelu_avx512(float* x, std::size_t n) {
+  const __m512 half = _mm512_set1_ps(0.5f), one = _mm512_set1_ps(1.0f);
+  const __m512 rsqrt2 = _mm512_set1_ps(static_cast<float>(M_SQRT1_2));
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    const __m512 e = erf16(_mm512_mul_ps(v, rsqrt2));
+    _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_mul_ps(v, half), _mm512_add_ps(one, e)));
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(m, x + i);
+    const __m512 e = erf16(_mm512_mul_ps(v, rsqrt2));
+    _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_mul_ps(v, half), _mm512_add_ps(one, e)));
+  }
+}
+
+void gelu_scalar(float* x, std::size_t n) {
+  const float rsqrt2 = static_cast<float>(M_SQRT1_2);
+  for (std::size_t i = 0; i < n; ++i) x[i] = x[i] * 0.5f * (1.0f + std::erf(x[i] * rsqrt2));
+}
+
+__attribute__((target("avx512f"))) float reduce_max16(__m512 v) { return _mm512_reduce_max_ps(v); }
+
+// Fixed tree over the 16 lanes (same as gemm.cpp's).
+__attribute__((target("avx512f"))) inline float reduce_add16(__m512 a) {
+  const __m256 lo8 = _mm512_castps512_ps256(a);
+  const __m256 hi8 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
+  const __m256 s8 = _mm256_add_ps(lo8, hi8);
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
+__attribute__((target("avx512f"))) void softmax_avx512(float* x, int n) {
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 vmax = ninf;
+  int i = 0;
+  for (; i + 16 <= n; i += 16) vmax = _mm512_max_ps(vmax, _mm512_loadu_ps(x + i));
+  const __mmask16 tail = static_cast<__mmask16>((1u << (n - i)) - 1u);
+  if (i < n) vmax = _mm512_max_ps(vmax, _mm512_mask_loadu_ps(ninf, tail, x + i));
+  const __m512 mx = _mm512_set1_ps(reduce_max16(vmax));
+  __m512 vsum = _mm512_setzero_ps();
+  for (i = 0; i + 16 <= n; i += 16) {
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), mx));
+    _mm512_storeu_ps(x + i, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  if (i < n) {
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, tail, x + i), mx));
+    _mm512_mask_storeu_ps(x + i, tail, e);
+    vsum = _mm512_add_ps(vsum, e);
+  }
+  const __m512 inv = _mm512_set1_ps(1.0f / reduce_add16(vsum));
+  for (i = 0; i + 16 <= n; i += 16) _mm512_storeu_ps(x + i, _mm512_mul_ps(_mm512_loadu_ps(x + i), inv));
+  if (i < n) _mm512_mask_storeu_ps(x + i, tail, _mm512_mul_ps(_mm512_maskz_loadu_ps(tail, x + i), inv));
+}
+
+void softmax_scalar(float* x, int n) {
+  float mx = -std::numeric_limits<float>::infinity();
+  for (int i = 0; i < n; ++i) mx = std::max(mx, x[i]);
+  float sum = 0.0f;
+  for (int i = 0; i < n; ++i) {
+    x[i] = std::exp(x[i] - mx);
+    sum += x[i];
+  }
+  const float inv = 1.0f / sum;
+  for (int i = 0; i < n; ++i) x[i] *= inv;
+}
+
+__attribute__((target("avx512f"))) double sum_exp_avx512(const float* x, std::size_t n, float shift) {
+  const __m512 s = _mm512_set1_ps(shift);
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512d acc0 = _mm512_setzero_pd(), acc1 = _mm512_setzero_pd();
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s));
+    acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+    acc1 = _mm512_add_pd(
+        acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __m512 e = exp16(_mm512_sub_ps(_mm512_mask_loadu_ps(ninf, m, x + i), s));
+    acc0 = _mm512_add_pd(acc0, _mm512_cvtps_pd(_mm512_castps512_ps256(e)));
+    acc1 = _mm512_add_pd(
+        acc1, _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(e), 1))));
+  }
+  alignas(64) double lanes[8];
+  _mm512_store_pd(lanes, _mm512_add_pd(acc0, acc1));
+  return ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
+}
+
+// dot of two D-vectors, 16 lanes (D multiple of 16 on this path).
+__attribute__((target("avx512f"))) void attention_one_avx512(int pos, int D, float scale,
+                                                             const float* q, const float* k,
+                                                             const float* v, float* out,
+                                                             float* p) {
+  const int L = pos + 1;
+  for (int j = 0; j < L; ++j) {
+    __m512 acc = _mm512_setzero_ps();
+    const float* kj = k + static_cast<std::size_t>(j) * D;
+    for (int d = 0; d < D; d += 16)
+      acc = _mm512_fmadd_ps(_mm512_loadu_ps(q + d), _mm512_loadu_ps(kj + d), acc);
+    p[j] = reduce_add16(acc) * scale;
+  }
+  softmax_avx512(p, L);
+  for (int d = 0; d < D; d += 16) {
+    __m512 acc = _mm512_setzero_ps();
+    for (int j = 0; j < L; ++j)
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + static_cast<std::size_t>(j) * D + d), acc);
+    _mm512_storeu_ps(out + d, acc);
+  }
+}
+
+}  // namespace
+
+void layer_norm(int T, int C, const float* x, int ldx, const float* gamma, const float* beta,
+                float eps, float* y, int ldy) {
+  for (int t = 0; t < T; ++t) {
+    const float* xr = x + static_cast<std::size_t>(t) * ldx;
+    float* yr = y + static_cast<std::size_t>(t) * ldy;
+    double sum = 0.0;
+    for (int c = 0; c < C; ++c) sum += xr[c];
+    const double mean = sum / C;
+    double sq = 0.0;
+    for (int c = 0; c < C; ++c) {
+      const double d = xr[c] - mean;
+      sq += d * d;
+    }
+    const double rstd = 1.0 / std::sqrt(sq / C + static_cast<double>(eps));
+    for (int c = 0; c < C; ++c) {
+      const float n = static_cast<float>((xr[c] - mean) * rstd);
+      yr[c] = n * gamma[c] + beta[c];
+    }
+  }
+}
+
+void gelu_inplace(float* x, std::size_t n) {
+  if (have_avx512()) {
+    gelu_avx512(x, n);
+  } else {
+    gelu_scalar(x, n);
+  }
+}
+
+void add_inplace(float* y, const float* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) y[i] += x[i];
+}
+
+RotaryTable::RotaryTable(int rotary_dim, double base, int max_positions)
+    : rot_(rotary_dim), half_(rotary_dim / 2) {
+  if (rotary_dim < 0 || rotary_dim % 2 != 0 || max_positions < 0) {
+    throw std::invalid_argument("RotaryTable: rotary_dim must be even and >= 0");
+  }
+  // transformers 4.40.2: inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2).float() / dim)),
+  // float32 throughout (torch.pow(float scalar, float32 tensor)).
+  const float fbase = static_cast<float>(base);
+  inv_freq_.resize(static_cast<std::size_t>(half_));
+  for (int i = 0; i < half_; ++i) {
+    const float expo = static_cast<float>(2 * i) / static_cast<float>(rot_);
+    inv_freq_[static_cast<std::size_t>(i)] = 1.0f / std::pow(fbase, expo);
+  }
+  // _set_cos_sin_cache: t = arange(seq_len).float(); freqs = outer(t, inv_freq); cos/sin in float32.
+  cos_.resize(static_cast<std::size_t>(half_) * max_positions);
+  sin_.resize(cos_.size());
+  for (int p = 0; p < max_positions; ++p) {
+    for (int i = 0; i < half_; ++i) {
+      const float f = static_cast<float>(p) * inv_freq_[static_cast<std::size_t>(i)];
+      cos_[static_cast<std::size_t>(p) * half_ + i] = std::cos(f);
+      sin_[static_cast<std::size_t>(p) * half_ + i] = std::sin(f);
+    }
+  }
+}
+
+void RotaryTable::apply(float* v, int pos) const {
+  const float* c = cos_row(pos);
+  const float* s = sin_row(pos);
+  for (int i = 0; i < half_; ++i) {
+    const float x1 = v[i], x2 = v[i + half_];
+    const float a1 = x1 * c[i], b1 = -x2 * s[i];
+    const float a2 = x2 * c[i], b2 = x1 * s[i];
+    v[i] = a1 + b1;
+    v[i + half_] = a2 + b2;
+  }
+}
+
+void softmax_inplace(float* x, int n) {
+  if (n <= 0) return;
+  if (have_avx512()) {
+    softmax_avx512(x, n);
+  } else {
+    softmax_scalar(x, n);
+  }
+}
+
+double sum_exp_shifted(const float* x, std::size_t n, float shift) {
+  if (have_avx512()) return sum_exp_avx512(x, n, shift);
+  double sum = 0.0;
+  for (std::size_t i = 0; i < n; ++i) sum += std::exp(static_cast<double>(x[i]) - shift);
+  return sum;
+}
+
+void attention_chunk(int nq, int q_pos0, int D, float scale, const float* q, int ldq,
+                     const float* k, const float* v, float* out, int ldo, float* scratch) {
+  if (nq <= 0) return;
+  const int L = q_pos0 + nq;
+  // scores[i, j] = scale * <q_i, k_j> for j < L (torch.baddbmm(zeros, q, k^T, alpha=norm_factor)).
+  sgemm_nt(nq, L, D, scale, q, ldq, k, D, 0.0f, scratch, L);
+  for (int i = 0; i < nq; ++i) {
+    float* row = scratch + static_cast<std::size_t>(i) * L;
+    const int n_keys = q_pos0 + i + 1;  // causal: keys 0 .. own position
+    softmax_inplace(row, n_keys);
+    // Masked keys: HF fills them with finfo.min, whose exp underflows to exactly 0.
+    std::memset(row + n_keys, 0, sizeof(float) * static_cast<std::size_t>(L - n_keys));
+  }
+  sgemm_nn(nq, D, L, 1.0f, scratch, L, v, D, 0.0f, out, ldo);
+}
+
+void attention_one(int pos, int D, float scale, const float* q, const float* k, const float* v,
+                   float* out, float* scratch) {
+  if (have_avx512() && D % 16 == 0) {
+    attention_one_avx512(pos, D, scale, q, k, v, out, scratch);
+    return;
+  }
+  const int L = pos + 1;
+  for (int j = 0; j < L; ++j) {
+    float acc = 0.0f;
+    for (int d = 0; d < D; ++d) acc += q[d] * k[static_cast<std::size_t>(j) * D + d];
+    scratch[j] = acc * scale;
+  }
+  softmax_scalar(scratch, L);
+  for (int d = 0; d < D; ++d) out[d] = 0.0f;
+  for (int j = 0; j < L; ++j)
+    for (int d = 0; d < D; ++d) out[d] += scratch[j] * v[static_cast<std::size_t>(j) * D + d];
+}
+
+}  // namespace pythia::model
+
+#pragma GCC diagnostic pop

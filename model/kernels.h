@@ -1,0 +1,76 @@
+// The element-wise and attention kernels of the GPT-NeoX forward pass (fp32), reproducing
+// transformers 4.40.2 modeling_gpt_neox.py. Naive versions of each live in kernels_reference.h
+// (used by tests). Shape legend in model/README.md: T rows (tokens), C hidden, H heads,
+// D head_dim, R rotary dims (R <= D, even).
+//
+// All functions are pure (write only their outputs) and thread-safe. Vectorised with AVX-512 when
+// the CPU has it (runtime dispatch); every function gives the same value for a row whatever the
+// other rows, the thread count or the batch are.
+#pragma once
+
+#include <cstddef>
+#include <vector>
+
+namespace pythia::model {
+
+// torch.nn.LayerNorm over the last dim: y = (x - mean) / sqrt(var + eps) * gamma + beta
+// (biased variance). Mean and variance accumulate in double. x: [T, C] with row stride ldx;
+// y: [T, C] with row stride ldy; y may alias x when ldx == ldy.
+void layer_norm(int T, int C, const float* x, int ldx, const float* gamma, const float* beta,
+                float eps, float* y, int ldy);
+
+// In place: x = x * 0.5 * (1 + erf(x / sqrt(2)))  (torch.nn.functional.gelu, approximate='none';
+// GPT-NeoX hidden_act "gelu"). erf is a rational approximation (|error| < 1e-6 vs std::erf) on the
+// AVX-512 path, std::erf otherwise.
+void gelu_inplace(float* x, std::size_t n);
+
+// y[i] += x[i]
+void add_inplace(float* y, const float* x, std::size_t n);
+
+// RoPE tables as transformers 4.40.2 GPTNeoXRotaryEmbedding builds them, all in float32:
+//   inv_freq[i] = 1 / base^(float(2i) / R)            (i < R/2; recomputed, never the stored buffer)
+//   cos[p][i] = cos(float(p) * inv_freq[i]),  sin likewise   (HF: emb = cat(freqs, freqs))
+class RotaryTable {
+ public:
+  RotaryTable() = default;
+  // REQUIRES: rotary_dim even, >= 0; max_positions >= 0.
+  RotaryTable(int rotary_dim, double base, int max_positions);
+  int rotary_dim() const { return rot_; }
+  const float* cos_row(int pos) const { return cos_.data() + static_cast<std::size_t>(pos) * half_; }
+  const float* sin_row(int pos) const { return sin_.data() + static_cast<std::size_t>(pos) * half_; }
+  const std::vector<float>& inv_freq() const { return inv_freq_; }
+
+  // NeoX rotate-half on the first R dims of one head vector v[D] at position pos (in place):
+  //   i <  R/2: v[i] = v[i]*cos - v[i+R/2]*sin;   i >= R/2: v[i] = v[i]*cos + v[i-R/2]*sin
+  // (each product rounded separately, as torch's q*cos + rotate_half(q)*sin). Dims >= R unchanged.
+  void apply(float* v, int pos) const;
+
+ private:
+  int rot_ = 0, half_ = 0;
+  std::vector<float> inv_freq_, cos_, sin_;
+};
+
+// Causal attention for a chunk of nq consecutive query rows of one head, positions
+// q_pos0 .. q_pos0+nq-1, against keys/values at positions 0 .. q_pos0+nq-1 (already in the cache).
+//   q:   [nq, D] with row stride ldq (rotated)      k, v: [>= q_pos0+nq, D] contiguous (one head)
+//   out: [nq, D] with row stride ldo
+//   scores = (q k^T) * scale; softmax over keys <= own position (fp32); out = softmax · v.
+// The masked upper triangle is never used (its probabilities are written as 0 before the product
+// with v); only [nq, q_pos0+nq] scores are formed. `scratch` must hold nq*(q_pos0+nq) floats.
+// Uses sgemm (single-threaded, in the calling thread).
+void attention_chunk(int nq, int q_pos0, int D, float scale, const float* q, int ldq,
+                     const float* k, const float* v, float* out, int ldo, float* scratch);
+
+// One query at position pos against keys/values 0..pos of one head (decode step). Fixed order.
+// `scratch` must hold pos+1 floats.
+void attention_one(int pos, int D, float scale, const float* q, const float* k, const float* v,
+                   float* out, float* scratch);
+
+// In place softmax of x[0..n): exp(x - max) / sum, sum accumulated in fixed lane order (fp32).
+void softmax_inplace(float* x, int n);
+
+// sum_i exp(x[i] - shift) accumulated in double, fixed order (for logsumexp). exp is evaluated in
+// float (|rel error| < 2e-7) on the AVX-512 path, std::exp in double otherwise.
+double sum_exp_shifted(const float* x, std::size_t n, float shift);
+
+}  // namespace pythia::model
