@@ -3,6 +3,8 @@
 #include <cmath>
 #include <limits>
 
+#include "model/kernels.h"
+
 namespace pythia::model {
 
 Top2 top2(std::span<const float> logits, int excluded_id) {
@@ -56,8 +58,7 @@ double logsumexp(std::span<const float> logits) {
     if (v > max) max = v;
   }
   if (std::isinf(max)) return max;  // all -inf -> -inf; any +inf -> +inf
-  double sum = 0.0;
-  for (const float v : logits) sum += std::exp(static_cast<double>(v) - max);
+  const double sum = sum_exp_shifted(logits.data(), logits.size(), static_cast<float>(max));
   return max + std::log(sum);
 }
 
