@@ -221,34 +221,39 @@ std::vector<results::MetricValue> aggregate(const std::vector<tasks::MetricSpec>
   return out;
 }
 
-TaskEvaluation evaluate_task(const tasks::Task& task, const model::CausalLm& lm,
-                             const EncodeFn& encode, const EvalSettings& settings) {
-  TaskEvaluation ev;
+std::vector<RequestRecord> prepare_requests(const tasks::Task& task, const EncodeFn& encode,
+                                            int max_length, Token prefix_token) {
   const std::int64_t n_docs = task.size();
-  const int max_length = lm.max_positions();
-
   // 1. Requests (strings) per document, in lm-eval order.
   std::vector<std::vector<tasks::Request>> per_doc(static_cast<std::size_t>(n_docs));
   tbb::parallel_for(std::int64_t{0}, n_docs, [&](std::int64_t d) {
     per_doc[static_cast<std::size_t>(d)] = task.requests(d);
   });
+  std::vector<RequestRecord> records;
   for (auto& reqs : per_doc) {
-    for (auto& r : reqs) ev.records.push_back(RequestRecord{std::move(r), {}, {}, {}, {}});
+    for (auto& r : reqs) records.push_back(RequestRecord{std::move(r), {}, {}, {}, {}});
   }
-
   // 2. Encode (in parallel over requests; the tokenizer is thread-safe).
-  tbb::parallel_for(std::size_t{0}, ev.records.size(), [&](std::size_t i) {
-    auto& rec = ev.records[i];
+  tbb::parallel_for(std::size_t{0}, records.size(), [&](std::size_t i) {
+    auto& rec = records[i];
     if (rec.request.type == tasks::RequestType::kLoglikelihood) {
       rec.scored.tokens = encode_request(encode, rec.request.context, rec.request.continuation,
-                                         max_length, settings.prefix_token);
+                                         max_length, prefix_token);
     } else {
       rec.token_ids = encode(rec.request.continuation);
-      for (auto& w : rolling_windows(rec.token_ids, max_length, settings.prefix_token)) {
+      for (auto& w : rolling_windows(rec.token_ids, max_length, prefix_token)) {
         rec.windows.push_back(ScoredRequest{std::move(w), {}});
       }
     }
   });
+  return records;
+}
+
+TaskEvaluation evaluate_task(const tasks::Task& task, const model::CausalLm& lm,
+                             const EncodeFn& encode, const EvalSettings& settings) {
+  TaskEvaluation ev;
+  const std::int64_t n_docs = task.size();
+  ev.records = prepare_requests(task, encode, lm.max_positions(), settings.prefix_token);
 
   // 3. Flatten to token requests (rolling windows each their own group) and score.
   std::vector<TokenRequest> flat;

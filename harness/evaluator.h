@@ -94,6 +94,11 @@ struct TaskEvaluation {
   std::uint64_t positions = 0;         // tokens fed to the model
 };
 
+// Steps 1-2 of evaluate_task: the requests of every document of a LOADED task, encoded
+// (loglikelihood: scored.tokens; rolling: token_ids and windows), answers not yet filled.
+std::vector<RequestRecord> prepare_requests(const tasks::Task& task, const EncodeFn& encode,
+                                            int max_length, Token prefix_token);
+
 // Runs a LOADED task end to end. Throws DataError on unencodable requests.
 TaskEvaluation evaluate_task(const tasks::Task& task, const model::CausalLm& lm,
                              const EncodeFn& encode, const EvalSettings& settings);
