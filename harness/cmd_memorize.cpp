@@ -1,9 +1,59 @@
-// PLACEHOLDER until the owning change lands: refuses to run rather than pretend.
+// pythia-harness memorize: the memorization scan of one checkpoint (harness/memorize_job.h).
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <memory>
+
 #include "data/error.h"
 #include "harness/commands.h"
+#include "harness/memorize_job.h"
+#include "harness/model_options.h"
+#include "harness/threading.h"
 
 namespace pythia::harness {
+namespace po = boost::program_options;
 
-int run_memorize(const Args& /*args*/) { throw UsageError("'memorize' is not implemented yet"); }
+int run_memorize(const Args& args) {
+  ModelOptions mo;
+  MemorizeOptions o;
+  po::options_description desc(
+      "Usage: pythia-harness memorize --model M [--revision stepN] --data PREFIX [--output DIR]\n\n"
+      "Scores every training row a checkpoint has seen the way EleutherAI/pythia\n"
+      "predictable-memorization/eval_memorization.py does: prompt = row[0:32], greedy\n"
+      "continuation of 32 tokens with EOD (id 0) never predicted, score = fraction of the 32\n"
+      "positions equal to row[32:64]; memorized iff score == 1. One teacher-forced pass decides\n"
+      "'memorized'; decoding runs only from the first mismatch. fp32 on CPU: rows whose decision\n"
+      "margin is below --tau are reported as near ties (the reference ran fp16 on GPUs).\n"
+      "Writes DIR/<model>/<revision>/memorization.json and memorization_scores.csv.gz; an\n"
+      "interrupted run resumes when re-run with the same arguments.\n\nOptions");
+  desc.add_options()("help,h", "this help");
+  add_model_options(desc, mo);  // --model, --revision (stepN also selects the rows), --threads
+  add_memorize_options(desc, o);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (mo.threads < 0) throw UsageError("--threads must be >= 0");
+  const ThreadSetup threads(mo.threads);
+  const LoadedModel lm = load_model_from_options(mo);
+  const MemorizeSummary s = run_memorize_job(*lm.model, lm.name, lm.revision, o);
+  if (s.already_complete) {
+    std::printf("already complete: %s (rows [%llu, %llu))\n", s.output_dir.c_str(),
+                static_cast<unsigned long long>(s.row_begin), static_cast<unsigned long long>(s.row_end));
+  } else {
+    std::printf("scanned rows [%llu, %llu) (%llu resumed from the journal) in %.1f s\n",
+                static_cast<unsigned long long>(s.row_begin), static_cast<unsigned long long>(s.row_end),
+                static_cast<unsigned long long>(s.rows_resumed), s.seconds);
+  }
+  std::printf("%llu rows, %llu memorized, %llu near ties, %llu NaN-flagged", static_cast<unsigned long long>(s.rows_scanned),
+              static_cast<unsigned long long>(s.rows_memorized), static_cast<unsigned long long>(s.rows_near_tie),
+              static_cast<unsigned long long>(s.rows_nan));
+  if (s.mean_score) std::printf(", mean score %.6f", *s.mean_score);
+  std::printf("\n-> %s\n", s.output_dir.c_str());
+  return 0;
+}
 
 }  // namespace pythia::harness

@@ -1,9 +1,40 @@
-// PLACEHOLDER until the owning change lands: refuses to run rather than pretend.
+// pythia-harness merge DIR/<model>/<revision>: join the shard-K-of-N/ outputs of a sharded
+// `memorize` run into the files one process would have written (harness/memorization_merge.h).
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
 #include "data/error.h"
 #include "harness/commands.h"
+#include "harness/memorization_merge.h"
 
 namespace pythia::harness {
+namespace po = boost::program_options;
 
-int run_merge(const Args& /*args*/) { throw UsageError("'merge' is not implemented yet"); }
+int run_merge(const Args& args) {
+  std::string dir;
+  po::options_description desc(
+      "Usage: pythia-harness merge DIR/<model>/<revision>\n\n"
+      "Joins the shard-K-of-N/ folders written by `memorize --shard K/N` (or under mpirun/srun)\n"
+      "into DIR/<model>/<revision>/memorization.json and memorization_scores.csv.gz (and the\n"
+      "extended CSV when the shards have it). The CSVs are byte-identical to a single-process\n"
+      "scan; memorization.json differs only in \"run\" and \"timing\". Every shard must be\n"
+      "finished and of the same configuration.\n\nOptions");
+  desc.add_options()("help,h", "this help")("dir", po::value(&dir), "the revision folder holding the shards");
+  po::positional_options_description pos;
+  pos.add("dir", 1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (dir.empty()) throw UsageError("give the revision folder: pythia-harness merge DIR/<model>/<revision>");
+  const MergeSummary s = merge_memorize_shards(dir);
+  std::printf("merged %llu shards: %llu rows, %llu memorized -> %s\n", static_cast<unsigned long long>(s.shards),
+              static_cast<unsigned long long>(s.rows), static_cast<unsigned long long>(s.memorized), dir.c_str());
+  return 0;
+}
 
 }  // namespace pythia::harness

@@ -78,7 +78,10 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     std::vector<Step> steps(static_cast<std::size_t>(L));
     caches[b] = lm_.make_cache(W - 1);
     lm_.forward(x.first(static_cast<std::size_t>(W - 1)), caches[b], logit_rows,
-                [&](int k, std::span<const float> logits) {
+                [&](int row, std::span<const float> logits) {
+                  // `row` is the token index logit_rows[k] = P-1+k (causal_lm.h).
+                  const int k = row - (P - 1);
+                  if (k < 0 || k >= L) throw std::logic_error("CausalLm::forward: unexpected logit row");
                   steps[static_cast<std::size_t>(k)] = decide(logits, excluded);
                 });
     // First mismatch m and the teacher-forced part of min_margin / NaN (positions P-1 .. m-1).

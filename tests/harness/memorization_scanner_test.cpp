@@ -43,7 +43,7 @@ class ScriptedLm : public pythia::model::CausalLm {
     for (std::size_t k = 0; k < logit_rows.size(); ++k) {
       const auto ctx = cache.tokens().first(static_cast<std::size_t>(base + logit_rows[k] + 1));
       const auto l = script_(ctx);
-      sink(static_cast<int>(k), l);
+      sink(logit_rows[k], l);  // the index is the token index (causal_lm.h)
     }
   }
   void decode(std::span<const Token> tokens, std::span<KvCache* const> caches,

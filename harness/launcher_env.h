@@ -1,0 +1,44 @@
+// Scale-out of `memorize` without linking MPI: which slice of the row range this process scans.
+//
+// The slice comes from `--shard K/N` or, when that flag is absent, from the environment a launcher
+// sets: Open MPI (OMPI_COMM_WORLD_RANK / OMPI_COMM_WORLD_SIZE), MPICH/Intel MPI/PMI (PMI_RANK /
+// PMI_SIZE) or Slurm srun (SLURM_PROCID / SLURM_NTASKS), checked in that order. Shard K of N scans
+// the contiguous rows [begin + floor(R*K/N), begin + floor(R*(K+1)/N)) of the R-row range, so the
+// shards tile the range in order and `merge` concatenates them. Shard K's outputs go to
+// DIR/<model>/<revision>/shard-K-of-N/ (K is 0-based, N is the count).
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace pythia::harness {
+
+struct ShardSpec {
+  std::uint64_t index = 0;  // K, 0-based
+  std::uint64_t count = 1;  // N >= 1
+  std::string source;       // "--shard", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID" or ""
+  bool sharded() const { return count > 1; }
+};
+
+// Parses "K/N" with 0 <= K < N. Throws UsageError.
+ShardSpec parse_shard(const std::string& text);
+
+using GetEnv = std::function<const char*(const char*)>;
+
+// The launcher's rank and size, or nullopt when no launcher variables are set. Variables that are
+// set but malformed (non-numeric, rank >= size) throw UsageError naming them.
+std::optional<ShardSpec> shard_from_env(const GetEnv& getenv_fn);
+std::optional<ShardSpec> shard_from_env();  // with ::getenv
+
+// Rows of shard `s` of [begin, end): contiguous, in order, sizes differ by at most 1.
+std::pair<std::uint64_t, std::uint64_t> shard_range(std::uint64_t begin, std::uint64_t end,
+                                                    const ShardSpec& s);
+
+// "shard-K-of-N".
+std::string shard_dir_name(const ShardSpec& s);
+
+}  // namespace pythia::harness
