@@ -3,6 +3,7 @@
 #include "model/torch_checkpoint.h"
 
 #include <zip.h>
+#include <zlib.h>
 
 #include <cstring>
 #include <fstream>
@@ -12,7 +13,9 @@
 #include <vector>
 
 #include "data/error.h"
+#include "data/mapped_file.h"
 #include "model/restricted_unpickler.h"
+#include "model/zip_directory.h"
 
 namespace pythia::model {
 namespace {
@@ -25,10 +28,23 @@ struct ZipCloser {
 };
 using ZipPtr = std::unique_ptr<zip_t, ZipCloser>;
 
-// Storage buffers of one checkpoint (owner of every TensorInfo::bytes span).
+// Owner of every TensorInfo::bytes span: the archive's memory map (stored entries are used in
+// place) and copies of any compressed entries.
 struct Buffers {
+  std::unique_ptr<data::MappedFile> mapping;
   std::vector<std::unique_ptr<std::byte[]>> blocks;
 };
+
+// CRC-32 of a mapped entry, in chunks (crc32_z takes z_size_t, but keep chunks modest).
+std::uint32_t crc_of(std::span<const std::byte> bytes) {
+  uLong crc = crc32_z(0L, Z_NULL, 0);
+  constexpr std::size_t kChunk = std::size_t{1} << 30;
+  for (std::size_t off = 0; off < bytes.size(); off += kChunk) {
+    const std::size_t n = std::min(kChunk, bytes.size() - off);
+    crc = crc32_z(crc, reinterpret_cast<const Bytef*>(bytes.data() + off), n);
+  }
+  return static_cast<std::uint32_t>(crc);
+}
 
 std::string zip_error_text(int code) {
   zip_error_t e;
@@ -120,14 +136,17 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
   if (pkl_index < 0) {
     throw DataError(file, "zip archive has no <name>/data.pkl: not a torch.save checkpoint");
   }
-  const auto entry_size = [&](zip_int64_t index) {
+  const auto entry_stat = [&](zip_int64_t index) {
     zip_stat_t st;
     zip_stat_init(&st);
     if (zip_stat_index(zip.get(), static_cast<zip_uint64_t>(index), 0, &st) != 0 ||
         !(st.valid & ZIP_STAT_SIZE)) {
       throw DataError(file, std::string("cannot stat archive entry: ") + zip_strerror(zip.get()));
     }
-    return static_cast<std::uint64_t>(st.size);
+    return st;
+  };
+  const auto entry_size = [&](zip_int64_t index) {
+    return static_cast<std::uint64_t>(entry_stat(index).size);
   };
   // torch >= 2.1 records the byte order of the storages.
   if (const zip_int64_t bo = zip_name_locate(zip.get(), (prefix + "/byteorder").c_str(), 0);
@@ -153,9 +172,13 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
              prefix + "/data.pkl");
   const std::vector<PickledTensor> pickled = unpickle_state_dict(pkl, file);
 
-  // Read each referenced storage once.
+  // Stored (uncompressed) entries, which is how torch writes storages, are used in place in a
+  // memory map; anything else is read through libzip into memory.
   auto buffers = std::make_shared<Buffers>();
+  buffers->mapping = std::make_unique<data::MappedFile>(path);
+  const auto directory = read_zip_directory(buffers->mapping->bytes());
   std::map<std::string, std::span<const std::byte>> storage_bytes;
+  int mapped = 0, copied = 0;
   for (const auto& t : pickled) {
     const auto& st = *t.storage;
     if (storage_bytes.contains(st.key)) continue;
@@ -171,17 +194,33 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
       throw DataError(file, "tensor '" + t.name + "': storage element count " +
                                 std::to_string(numel) + " is absurd");
     }
-    const std::uint64_t size = entry_size(index);
+    const zip_stat_t stat = entry_stat(index);
+    const std::uint64_t size = stat.size;
     if (size != numel * esize) {
       throw DataError(file, "tensor '" + t.name + "': storage " + entry + " holds " +
                                 std::to_string(size) + " bytes but " + std::to_string(numel) +
                                 " elements of " + std::string(dtype_name(st.dtype)) + " need " +
                                 std::to_string(numel * esize));
     }
+    if (directory && (stat.valid & ZIP_STAT_COMP_METHOD) && stat.comp_method == ZIP_CM_STORE) {
+      const auto loc = directory->find(entry);
+      if (loc != directory->end() && loc->second.method == 0 && loc->second.size == size &&
+          loc->second.compressed_size == size) {
+        const auto bytes = buffers->mapping->bytes().subspan(
+            static_cast<std::size_t>(loc->second.data_offset), static_cast<std::size_t>(size));
+        if (crc_of(bytes) != loc->second.crc32) {
+          throw DataError(file, "archive entry " + entry + " is corrupt: CRC error");
+        }
+        storage_bytes.emplace(st.key, bytes);
+        ++mapped;
+        continue;
+      }
+    }
     auto block = std::make_unique_for_overwrite<std::byte[]>(static_cast<std::size_t>(size));
     read_entry(zip.get(), static_cast<zip_uint64_t>(index), size, block.get(), file, entry);
     storage_bytes.emplace(st.key, std::span<const std::byte>(block.get(), static_cast<std::size_t>(size)));
     buffers->blocks.push_back(std::move(block));
+    ++copied;
   }
 
   TorchCheckpoint out;
@@ -221,6 +260,8 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
     out.tensors.push_back(std::move(info));
   }
   out.owner = std::move(buffers);
+  out.mapped_storages = mapped;
+  out.copied_storages = copied;
   return out;
 }
 

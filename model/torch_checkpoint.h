@@ -7,8 +7,10 @@
 // torch.load(weights_only=True): only the globals a state_dict needs are accepted; anything else
 // (os.system, builtins.eval, ...) is refused before anything is built. Nothing is executed.
 //
-// Storages are read with libzip (zip64 capable) into owned buffers; tensors are views into them
-// (tensors sharing a storage share its buffer). Only contiguous (row-major) tensors are accepted.
+// The archive is opened and validated with libzip (zip64 capable). Storages stored uncompressed
+// (torch's writer never compresses) are used in place in a memory map of the file, after a CRC-32
+// check; compressed ones are inflated by libzip into memory. Tensors are views into the storage
+// bytes (tensors sharing a storage share them). Only contiguous (row-major) tensors are accepted.
 // The legacy pre-1.6 tar/pickle format is refused with a DataError that says so.
 #pragma once
 
@@ -23,6 +25,8 @@ namespace pythia::model {
 struct TorchCheckpoint {
   std::shared_ptr<const void> owner;  // keeps TensorInfo::bytes valid
   std::vector<TensorInfo> tensors;    // in pickle order
+  int mapped_storages = 0;            // storages used in place in the memory map
+  int copied_storages = 0;            // storages inflated into memory (compressed entries)
 };
 
 // Reads and validates `path`. Throws DataError naming the file (and tensor).

@@ -14,6 +14,7 @@
 #include "data/error.h"
 #include "model/neox_config.h"
 #include "model/tensor_store.h"
+#include "model/torch_checkpoint.h"
 
 namespace fs = std::filesystem;
 using pythia::model::DType;
@@ -139,6 +140,10 @@ TEST(LoaderGolden, PytorchBinEqualsSafetensorsBitForBit) {
   const auto bin = TensorStore::open(bin_dir);
   const auto st = TensorStore::open(kTiny);
   EXPECT_EQ(bin.description(), "pytorch_model.bin (F16, U8)");
+  // torch writes storages uncompressed: all 34 (28 parameters + 6 buffers) are used in place.
+  const auto raw = pythia::model::read_torch_checkpoint(bin_dir / "pytorch_model.bin");
+  EXPECT_EQ(raw.mapped_storages, 34);
+  EXPECT_EQ(raw.copied_storages, 0);
   // Every parameter: same dtype, shape and bytes.
   int compared = 0;
   for (const auto& [name, shape] : expected_parameters()) {

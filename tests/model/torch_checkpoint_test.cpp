@@ -83,7 +83,8 @@ class TorchCheckpointTest : public ::testing::Test {
 
   // Writes a zip at `path` with the given entries (stored, like torch's writer).
   static void write_zip(const fs::path& path,
-                        const std::vector<std::pair<std::string, std::string>>& entries) {
+                        const std::vector<std::pair<std::string, std::string>>& entries,
+                        std::int32_t method = ZIP_CM_STORE) {
     int err = 0;
     zip_t* z = zip_open(path.c_str(), ZIP_CREATE | ZIP_TRUNCATE, &err);
     ASSERT_NE(z, nullptr);
@@ -92,7 +93,7 @@ class TorchCheckpointTest : public ::testing::Test {
       ASSERT_NE(src, nullptr);
       const zip_int64_t idx = zip_file_add(z, name.c_str(), src, ZIP_FL_OVERWRITE);
       ASSERT_GE(idx, 0);
-      zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), ZIP_CM_STORE, 0);
+      zip_set_file_compression(z, static_cast<zip_uint64_t>(idx), method, 0);
     }
     ASSERT_EQ(zip_close(z), 0);
   }
@@ -259,6 +260,27 @@ TEST_F(TorchCheckpointTest, RefusesBrokenArchives) {
   write_zip(bin_, {{"archive/data.pkl", p.done()}, {"archive/byteorder", "big"},
                    {"archive/data/0", floats({1, 2, 3, 4})}});
   expect_refused("storages are stored big-endian");
+}
+
+TEST_F(TorchCheckpointTest, StoredEntriesMappedCompressedEntriesInflated) {
+  Pickle p;
+  p.op('}').str("w");
+  p.s += Pickle().tensor("FloatStorage", "0", 4, 0, {4}, {1}).s.substr(2);
+  p.op('s');
+  write_zip(bin_, {{"archive/data.pkl", p.done()}, {"archive/data/0", floats({1, 2, 3, 4})}});
+  auto c = pythia::model::read_torch_checkpoint(bin_);
+  EXPECT_EQ(c.mapped_storages, 1);
+  EXPECT_EQ(c.copied_storages, 0);
+  ASSERT_EQ(c.tensors.size(), 1u);
+  EXPECT_EQ(std::memcmp(c.tensors[0].bytes.data(), floats({1, 2, 3, 4}).data(), 16), 0);
+  // Same archive with deflated entries: read through libzip instead.
+  write_zip(bin_, {{"archive/data.pkl", p.done()}, {"archive/data/0", floats({1, 2, 3, 4})}},
+            ZIP_CM_DEFLATE);
+  c = pythia::model::read_torch_checkpoint(bin_);
+  EXPECT_EQ(c.mapped_storages, 0);
+  EXPECT_EQ(c.copied_storages, 1);
+  const std::int64_t s4[] = {4};
+  EXPECT_EQ(TensorStore::open(dir_).read_f32("w", s4), (std::vector<float>{1, 2, 3, 4}));
 }
 
 TEST_F(TorchCheckpointTest, ShardedBinIndex) {
