@@ -15,8 +15,11 @@
 namespace pythia::model {
 namespace {
 
+// Values live in an arena owned by the Machine and refer to each other by plain pointers, so a
+// hostile pickle can neither overflow the stack through recursive destruction of a deeply nested
+// value (one TUPLE1 byte per level) nor leak through reference cycles (memo + APPEND).
 struct Value;
-using ValuePtr = std::shared_ptr<Value>;
+using ValuePtr = Value*;
 
 enum class Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kTuple, kList, kDict, kGlobal,
                   kStorage, kTensor };
@@ -35,12 +38,6 @@ struct Value {
   std::shared_ptr<const PickledStorage> storage;   // kStorage, kTensor
   PickledTensor tensor;                            // kTensor (name unset)
 };
-
-ValuePtr make(Kind k) {
-  auto v = std::make_shared<Value>();
-  v->kind = k;
-  return v;
-}
 
 const char* kind_name(Kind k) {
   switch (k) {
@@ -80,6 +77,12 @@ class Machine {
   ValuePtr run();
 
  private:
+  ValuePtr make(Kind k) {
+    arena_.push_back(std::make_unique<Value>());
+    arena_.back()->kind = k;
+    return arena_.back().get();
+  }
+
   [[noreturn]] void fail(const std::string& problem) const {
     throw DataError(file_, "data.pkl: " + problem + " (at byte " + std::to_string(op_pos_) + ")");
   }
@@ -149,6 +152,7 @@ class Machine {
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, ValuePtr> memo_;
+  std::vector<std::unique_ptr<Value>> arena_;
 };
 
 ValuePtr Machine::resolve_global(const std::string& module, const std::string& name) {

@@ -9,7 +9,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <limits>
+#include <random>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
@@ -326,6 +328,40 @@ TEST_F(SafetensorsTest, PrefersSafetensorsAndNamesMissingWeights) {
   EXPECT_THROW(TensorStore::open(dir_), DataError);
   write("model.safetensors", build(sample()));  // now preferred: the .bin is never read
   EXPECT_EQ(TensorStore::open(dir_).description(), "model.safetensors (BF16, F16, F32)");
+}
+
+TEST_F(SafetensorsTest, MutatedFilesOnlyEverThrowDataError) {
+  // Deterministic mutation fuzzing of a valid image (header and data): every outcome is a parsed
+  // tensor list whose spans lie inside the image, or a DataError.
+  const std::string good = build(sample());
+  std::mt19937 rng(7);
+  int parsed = 0, refused = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s = good;
+    const int edits = 1 + static_cast<int>(rng() % 3);
+    for (int k = 0; k < edits; ++k) {
+      const std::size_t at = rng() % s.size();
+      if (rng() % 2) {
+        s[at] = static_cast<char>(rng());
+      } else {
+        s.erase(at, 1 + rng() % 4);
+      }
+      if (s.empty()) s = "x";
+    }
+    const auto* begin = reinterpret_cast<const std::byte*>(s.data());
+    try {
+      for (const auto& t : pythia::model::parse_safetensors(std::span(begin, s.size()), "fuzz")) {
+        ASSERT_GE(t.bytes.data(), begin);
+        ASSERT_LE(t.bytes.data() + t.bytes.size(), begin + s.size());
+      }
+      ++parsed;
+    } catch (const DataError&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(parsed + refused, 20000);
+  EXPECT_GT(refused, 10000);
+  std::cout << "fuzz: " << parsed << " parsed, " << refused << " refused\n";
 }
 
 TEST_F(SafetensorsTest, ParseInMemory) {

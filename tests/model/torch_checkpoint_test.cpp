@@ -5,7 +5,9 @@
 #include <zip.h>
 
 #include <cstring>
+#include <random>
 #include <filesystem>
+#include <iostream>
 #include <fstream>
 #include <string>
 #include <utility>
@@ -281,6 +283,60 @@ TEST_F(TorchCheckpointTest, StoredEntriesMappedCompressedEntriesInflated) {
   EXPECT_EQ(c.copied_storages, 1);
   const std::int64_t s4[] = {4};
   EXPECT_EQ(TensorStore::open(dir_).read_f32("w", s4), (std::vector<float>{1, 2, 3, 4}));
+}
+
+TEST(RestrictedUnpickler, DeepNestingAndCyclesAreHarmless) {
+  // 500k nested 1-tuples (one byte each): must not overflow the stack when freed.
+  std::string deep = std::string("\x80\x02)", 3) + std::string(500000, '\x85') + ".";
+  const auto bytes = [](const std::string& s) {
+    return std::span(reinterpret_cast<const std::byte*>(s.data()), s.size());
+  };
+  try {
+    pythia::model::unpickle_state_dict(bytes(deep), "deep.pkl");
+    ADD_FAILURE();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("holds a tuple, not a state_dict"), std::string::npos);
+  }
+  // A list that contains itself (memo + APPEND), then STOP with it.
+  const std::string cyc = std::string("\x80\x02]q\x00h\x00a.", 9);
+  EXPECT_THROW(pythia::model::unpickle_state_dict(bytes(cyc), "cycle.pkl"), DataError);
+}
+
+TEST(RestrictedUnpickler, MutatedPicklesOnlyEverThrowDataError) {
+  // Deterministic mutation fuzzing of a valid state_dict pickle: every outcome must be a parsed
+  // state_dict or a DataError (run under PYTHIA_SANITIZE=ON to also check memory safety).
+  Pickle p;
+  p.op('}').op('q').s += '\0';
+  p.op('(');
+  p.str("w").tensor("FloatStorage", "0", 8, 0, {2, 3}, {3, 1});
+  p.str("t").tensor("HalfStorage", "1", 2, 0, {2}, {1});
+  p.op('u');
+  const std::string good = p.done();
+  std::mt19937 rng(20240601);
+  int parsed = 0, refused = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string s = good;
+    const int edits = 1 + static_cast<int>(rng() % 4);
+    for (int k = 0; k < edits; ++k) {
+      const std::size_t at = rng() % s.size();
+      switch (rng() % 3) {
+        case 0: s[at] = static_cast<char>(rng()); break;
+        case 1: s.erase(at, 1 + rng() % 8); break;
+        default: s.insert(at, 1, static_cast<char>(rng())); break;
+      }
+      if (s.empty()) s = ".";
+    }
+    try {
+      const auto ts = pythia::model::unpickle_state_dict(
+          std::span(reinterpret_cast<const std::byte*>(s.data()), s.size()), "fuzz.pkl");
+      ++parsed;
+    } catch (const DataError&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(parsed + refused, 20000);
+  EXPECT_GT(refused, 15000);  // most mutations break the structure
+  std::cout << "fuzz: " << parsed << " parsed, " << refused << " refused\n";
 }
 
 TEST_F(TorchCheckpointTest, ShardedBinIndex) {
