@@ -90,7 +90,7 @@ void BpeModel::encode_piece(std::string_view bytes, std::vector<std::int32_t>& o
   Shard& shard = shards_[h % kShards];
   {
     const std::lock_guard<std::mutex> lock(shard.mu);
-    const auto it = shard.map.find(std::string(bytes));
+    const auto it = shard.map.find(bytes);
     if (it != shard.map.end()) {
       out.insert(out.end(), it->second.begin(), it->second.end());
       return;

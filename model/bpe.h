@@ -12,6 +12,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -98,9 +99,13 @@ class BpeModel {
   MergeTable merges_;
 
   // Piece cache: raw bytes -> ids. Bounded; when a shard is full, new pieces are not stored.
+  struct PieceHash {  // heterogeneous lookup: find(string_view) without a temporary string
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
   struct Shard {
     std::mutex mu;
-    std::unordered_map<std::string, std::vector<std::int32_t>> map;
+    std::unordered_map<std::string, std::vector<std::int32_t>, PieceHash, std::equal_to<>> map;
   };
   static constexpr std::size_t kShards = 16;
   static constexpr std::size_t kShardCapacity = 4096;
