@@ -71,6 +71,10 @@ const char* const kUsage =
     "\n"
     "Sweep options";
 
+// No abbreviated flags: with three option groups, "--memorize" must not be taken as the memorize
+// group's "--memorized-only".
+constexpr int kStyle = po::command_line_style::default_style & ~po::command_line_style::allow_guessing;
+
 std::set<std::string> unrecognized(const po::parsed_options& parsed) {
   const auto v = po::collect_unrecognized(parsed.options, po::exclude_positional);
   return {v.begin(), v.end()};
@@ -104,9 +108,9 @@ int run_sweep(const Args& args) {
 
   // Each group parses the whole command line; a flag unknown to all three is an error.
   po::variables_map vs, ve, vm;
-  const auto ps = po::command_line_parser(args).options(sweep_desc).allow_unregistered().run();
-  const auto pe = po::command_line_parser(args).options(eval_desc).allow_unregistered().run();
-  const auto pm = po::command_line_parser(args).options(mem_desc).allow_unregistered().run();
+  const auto ps = po::command_line_parser(args).options(sweep_desc).style(kStyle).allow_unregistered().run();
+  const auto pe = po::command_line_parser(args).options(eval_desc).style(kStyle).allow_unregistered().run();
+  const auto pm = po::command_line_parser(args).options(mem_desc).style(kStyle).allow_unregistered().run();
   po::store(ps, vs);
   po::store(pe, ve);
   po::store(pm, vm);
@@ -145,8 +149,8 @@ int run_sweep(const Args& args) {
     all_args.insert(all_args.end(), extra.begin(), extra.end());
     ve.clear();
     vm.clear();
-    po::store(po::command_line_parser(all_args).options(eval_desc).allow_unregistered().run(), ve);
-    po::store(po::command_line_parser(all_args).options(mem_desc).allow_unregistered().run(), vm);
+    po::store(po::command_line_parser(all_args).options(eval_desc).style(kStyle).allow_unregistered().run(), ve);
+    po::store(po::command_line_parser(all_args).options(mem_desc).style(kStyle).allow_unregistered().run(), vm);
   }
   const bool run_eval = !no_eval && ve.count("tasks") && !ve["tasks"].defaulted();
   po::notify(ve);
@@ -170,7 +174,17 @@ int run_sweep(const Args& args) {
     const model::ResolvedModel first = model::resolve_model(mo.model, revisions.front());
     plan.model_name = first.name;
   }
-  std::vector<std::string> ordered(args.begin(), args.end());
+  // The signature: the arguments that can change results (not where they go, not --threads).
+  std::vector<std::string> ordered;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--output" || a == "-o" || a == "--threads") {
+      ++i;
+      continue;
+    }
+    if (a.rfind("--output=", 0) == 0 || a.rfind("--threads=", 0) == 0) continue;
+    ordered.push_back(a);
+  }
   plan.signature = {{"model", plan.model_name},
                     {"eval", run_eval},
                     {"memorize", memorize},
