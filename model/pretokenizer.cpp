@@ -58,13 +58,25 @@ CharClass classify_slow(std::uint32_t cp) {
   }
 }
 
-std::array<CharClass, 128> make_ascii_classes() {
+// ASCII classes as constants (no static-initialisation order issue); a unit test checks them
+// against utf8proc (tests/model/tokenizer_test.cpp, CharClass.AsciiTableMatchesUtf8proc).
+constexpr std::array<CharClass, 128> make_ascii_classes() {
   std::array<CharClass, 128> t{};
-  for (std::uint32_t c = 0; c < 128; ++c) t[c] = classify_slow(c);
+  for (std::uint32_t c = 0; c < 128; ++c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      t[c] = CharClass::kLetter;
+    } else if (c >= '0' && c <= '9') {
+      t[c] = CharClass::kNumber;
+    } else if ((c >= 0x09 && c <= 0x0D) || c == ' ') {
+      t[c] = CharClass::kWhitespace;
+    } else {
+      t[c] = CharClass::kOther;
+    }
+  }
   return t;
 }
 
-const std::array<CharClass, 128> kAscii = make_ascii_classes();
+constexpr std::array<CharClass, 128> kAscii = make_ascii_classes();
 
 // Class of the character at text[i] and its length in bytes.
 inline CharClass class_at(std::string_view text, std::size_t i, std::size_t& len) {
@@ -128,6 +140,8 @@ std::optional<std::string> byte_level_to_bytes(std::string_view text) {
 }
 
 CharClass char_class(std::uint32_t cp) { return cp < 128 ? kAscii[cp] : classify_slow(cp); }
+
+CharClass char_class_utf8proc(std::uint32_t cp) { return classify_slow(cp); }
 
 bool Gpt2Splitter::next(std::string_view& piece) {
   const std::size_t n = text_.size();

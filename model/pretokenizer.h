@@ -37,6 +37,8 @@ std::optional<std::string> byte_level_to_bytes(std::string_view text);
 // Character classes of the GPT-2 regex.
 enum class CharClass : std::uint8_t { kLetter, kNumber, kWhitespace, kOther };
 CharClass char_class(std::uint32_t cp);
+// The same always through utf8proc (no ASCII table); for tests.
+CharClass char_class_utf8proc(std::uint32_t cp);
 
 // Iterates over the GPT-2 pieces of one text segment, left to right; the pieces cover the text
 // exactly. REQUIRES: `text` is valid UTF-8 and outlives the splitter. Not thread-safe per object.

@@ -98,6 +98,15 @@ TEST(Gpt2Splitter, FollowsTheRegexCases) {
   EXPECT_TRUE(pieces("").empty());
 }
 
+TEST(CharClass, AsciiTableMatchesUtf8proc) {
+  for (std::uint32_t c = 0; c < 128; ++c) EXPECT_EQ(char_class(c), char_class_utf8proc(c)) << c;
+  EXPECT_EQ(char_class(0x85), CharClass::kWhitespace);   // NEL is White_Space (category Cc)
+  EXPECT_EQ(char_class(0x3000), CharClass::kWhitespace);  // ideographic space (Zs)
+  EXPECT_EQ(char_class(0x200B), CharClass::kOther);       // ZWSP is not White_Space (Cf)
+  EXPECT_EQ(char_class(0x4E2D), CharClass::kLetter);      // 中 (Lo)
+  EXPECT_EQ(char_class(0x00BD), CharClass::kNumber);      // ½ (No)
+}
+
 TEST(ByteLevel, AlphabetRoundTrips) {
   EXPECT_EQ(byte_to_char(' '), 0x120u);  // 'Ġ'
   EXPECT_EQ(byte_to_char('\n'), 0x10Au);  // 'Ċ'
