@@ -74,7 +74,7 @@ CompareRow missing_row(const std::string& where, const std::string& task, const 
   row.metric = metric;
   row.baseline = b;
   row.candidate = c;
-  row.rule = "-";
+  row.rule = std::string(1, '-');
   row.status = b ? Status::kMissing : Status::kNew;
   return row;
 }
