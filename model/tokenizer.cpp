@@ -244,7 +244,7 @@ void Tokenizer::Impl::encode_normalized_gap(std::string_view text,
 
 // Step 2: NFC on a gap between raw added tokens, then steps 3-4.
 void Tokenizer::Impl::encode_raw_gap(std::string_view text, std::vector<std::int32_t>& out) const {
-  if (!nfc) {
+  if (!nfc || is_ascii(text)) {  // ASCII is already NFC: skip the copy
     encode_normalized_gap(text, out);
     return;
   }

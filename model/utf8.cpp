@@ -87,15 +87,21 @@ void append_utf8(std::string& out, std::uint32_t cp) {
   }
 }
 
-std::string nfc(std::string_view text) {
-  bool ascii = true;
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) >= 0x80) {
-      ascii = false;
-      break;
-    }
+bool is_ascii(std::string_view text) {
+  std::size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    std::uint64_t w;
+    __builtin_memcpy(&w, text.data() + i, 8);
+    if (w & 0x8080808080808080ull) return false;
   }
-  if (ascii) return std::string(text);
+  for (; i < text.size(); ++i) {
+    if (static_cast<unsigned char>(text[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
+std::string nfc(std::string_view text) {
+  if (is_ascii(text)) return std::string(text);
   utf8proc_uint8_t* dst = nullptr;
   // No UTF8PROC_NULLTERM: the length is explicit, so U+0000 is an ordinary character.
   const utf8proc_ssize_t len = utf8proc_map(

@@ -46,6 +46,9 @@ inline std::size_t last_code_point_start(std::string_view text) {
   return i;
 }
 
+// True if every byte is below 0x80 (such text is its own NFC).
+bool is_ascii(std::string_view text);
+
 // Appends the UTF-8 encoding of `cp` (REQUIRES: a Unicode scalar value).
 void append_utf8(std::string& out, std::uint32_t cp);
 
