@@ -107,34 +107,33 @@ void score_group(const model::CausalLm& lm, std::span<const TokenRequest> reqs, 
   for (std::size_t i = g.first; i < g.first + g.count; ++i) {
     max_cont = std::max(max_cont, reqs[i].continuation_ids.size());
   }
+  // Shared part: context[:-1] (no logits). Per request: [context[-1]] + continuation[:-1] with
+  // every row scored, so each request needs exactly one logit computation.
   model::KvCache cache = lm.make_cache(n + static_cast<int>(max_cont) - 1);
-  std::vector<float> row0;
-  const int last = n - 1;
-  lm.forward(ctx, cache, std::span<const int>(&last, 1),
-             [&](int, std::span<const float> row) { row0.assign(row.begin(), row.end()); });
-  const double lse0 = model::logsumexp(row0);
-  const int arg0 = model::argmax(row0);
+  if (n > 1) {
+    lm.forward(std::span<const Token>(ctx.data(), static_cast<std::size_t>(n - 1)), cache, {},
+               [](int, std::span<const float>) {});
+  }
+  std::vector<Token> inp;
   std::vector<int> rows;
   std::vector<double> lps;
   std::vector<char> greedy;
   for (std::size_t i = g.first; i < g.first + g.count; ++i) {
     const auto& cont = reqs[i].continuation_ids;
     const std::size_t m = cont.size();
+    cache.truncate(n - 1);
+    inp.assign(1, ctx.back());
+    inp.insert(inp.end(), cont.begin(), cont.end() - 1);
+    rows.resize(m);
+    std::iota(rows.begin(), rows.end(), 0);
     lps.assign(m, 0.0);
     greedy.assign(m, 0);
-    lps[0] = static_cast<double>(row0[static_cast<std::size_t>(cont[0])]) - lse0;
-    greedy[0] = arg0 == cont[0];
-    if (m > 1) {
-      cache.truncate(n);
-      rows.resize(m - 1);
-      std::iota(rows.begin(), rows.end(), 0);
-      lm.forward(std::span<const Token>(cont.data(), m - 1), cache, rows,
-                 [&](int k, std::span<const float> row) {
-                   bool gr = false;
-                   score_row(row, cont[static_cast<std::size_t>(k) + 1], lps[static_cast<std::size_t>(k) + 1], gr);
-                   greedy[static_cast<std::size_t>(k) + 1] = gr;
-                 });
-    }
+    lm.forward(inp, cache, rows, [&](int k, std::span<const float> row) {
+      const auto j = static_cast<std::size_t>(k);
+      bool gr = false;
+      score_row(row, cont[j], lps[j], gr);
+      greedy[j] = gr;
+    });
     RequestAnswer a;
     a.is_greedy = true;
     for (std::size_t j = 0; j < m; ++j) {
