@@ -1,5 +1,7 @@
 #include "model/added_tokens.h"
 
+#include <utf8proc.h>
+
 #include <algorithm>
 
 #include "model/pretokenizer.h"
@@ -14,9 +16,27 @@ std::uint32_t cp_at(std::string_view text, std::size_t i) {
   return decode_utf8(reinterpret_cast<const unsigned char*>(text.data()) + i, len);
 }
 
+// Regex `\w` as HF's single_word check uses it (`^\w` / `\w$`, Rust regex crate):
+// Alphabetic, marks, decimal digits, connector punctuation, ZWNJ/ZWJ. Alphabetic is approximated
+// by L* and Nl (Other_Alphabetic beyond marks, e.g. circled letters, is not included).
 bool is_word_char(std::uint32_t cp) {
-  const CharClass c = char_class(cp);
-  return c == CharClass::kLetter || c == CharClass::kNumber;
+  if (cp == 0x200C || cp == 0x200D) return true;
+  switch (utf8proc_category(static_cast<utf8proc_int32_t>(cp))) {
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_PC:
+      return true;
+    default:
+      return false;
+  }
 }
 
 }  // namespace

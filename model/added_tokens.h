@@ -6,9 +6,9 @@
 // normalized gap between the first matcher's tokens. Matches are non-overlapping, leftmost first
 // and longest among those starting at the same byte; the scan resumes after a match, also after a
 // match that the single_word rule rejects (as HF's aho-corasick find_iter does).
-// Flags: single_word keeps a match only if the characters around it are not alphanumeric
-// (approximated as Unicode categories L* and N*; HF uses Rust's char::is_alphanumeric);
-// lstrip/rstrip widen the match over adjacent White_Space. The GPT-NeoX-20B file sets none of
+// Flags: single_word keeps a match only if the characters around it are not word characters
+// (regex \w; see added_tokens.cpp for the approximation); lstrip/rstrip widen the match over
+// adjacent White_Space (not over text an earlier match already took). The GPT-NeoX-20B file sets none of
 // these flags.
 //
 // Thread safety: immutable after construction.

@@ -226,6 +226,47 @@ TEST(Tokenizer, ThreadsGiveTheSameIds) {
   EXPECT_EQ(same, texts.size());
 }
 
+// A byte-only BPE (no merges) with flagged added tokens; the expected behaviour is the one
+// documented for tokenizers.AddedToken (huggingface.co/docs/tokenizers/api/added-tokens):
+// lstrip "[MASK]" in "I saw a [MASK]" matches " [MASK]"; single_word "ing" does not match inside
+// "tokenizing"; rstrip takes the whitespace on the right.
+TEST(Tokenizer, AddedTokenFlags) {
+  nlohmann::json vocab = nlohmann::json::object();
+  for (int b = 0; b < 256; ++b) {
+    if (b == 0xC0 || b == 0xC1 || b >= 0xF5) continue;
+    vocab[bytes_to_byte_level(std::string(1, static_cast<char>(b)))] = b;
+  }
+  const auto added = [](int id, const char* content, bool special, const char* flag_name) {
+    nlohmann::json t = {{"id", id},          {"content", content}, {"special", special},
+                        {"single_word", false}, {"lstrip", false},  {"rstrip", false},
+                        {"normalized", false}};
+    t[flag_name] = true;
+    return t;
+  };
+  const nlohmann::json root = {
+      {"added_tokens",
+       {added(300, "[MASK]", true, "lstrip"), added(301, "ing", false, "single_word"),
+        added(302, "<e>", true, "rstrip")}},
+      {"normalizer", nullptr},
+      {"pre_tokenizer", {{"type", "ByteLevel"}, {"add_prefix_space", false}}},
+      {"decoder", {{"type", "ByteLevel"}}},
+      {"model", {{"type", "BPE"}, {"vocab", vocab}, {"merges", nlohmann::json::array()}}}};
+  const Tokenizer t = Tokenizer::from_json_text(root.dump(), "flags.json");
+  const auto bytes = [](std::string_view s) { return Ids(s.begin(), s.end()); };
+  const auto cat = [](Ids a, const Ids& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+  };
+  EXPECT_EQ(t.encode("I saw a [MASK]"), cat(bytes("I saw a"), {300}));
+  EXPECT_EQ(t.encode("I saw a[MASK]"), cat(bytes("I saw a"), {300}));
+  EXPECT_EQ(t.encode("tokenizing"), bytes("tokenizing"));
+  EXPECT_EQ(t.encode("go ing now"), cat(cat(bytes("go "), {301}), bytes(" now")));
+  EXPECT_EQ(t.encode("<e>  x"), (Ids{302, 'x'}));
+  EXPECT_EQ(t.vocab_size(), 303);
+  EXPECT_EQ(t.decode(Ids{'a', 300, 301, 302}), "a[MASK]ing<e>");
+  EXPECT_EQ(t.decode(Ids{'a', 300, 301, 302}, true), "aing");
+}
+
 TEST(Tokenizer, FileErrorsNameTheFile) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("tokenizer_test_" + std::to_string(::getpid()));
