@@ -312,13 +312,15 @@ ResultTree read_result_tree(const fs::path& root) {
     }
     const json j = read_json_file(p);
     if (j.is_object() && j.contains("results") && j.contains("versions")) {
+      EvalFile f = parse_eval_results(j, p.string());
+      f.path = p;
       auto it = tree.evals.find(key);
-      // Several results_<timestamp>.json in one folder: keep the newest name.
-      if (it == tree.evals.end() || it->second.path.filename().string() < fname) {
-        EvalFile f = parse_eval_results(j, p.string());
-        f.path = p;
-        tree.evals[key] = std::move(f);
-      }
+      // Several files in one folder: prefer the v0.4 layout (it has every metric and n-samples),
+      // then the newest name (lm-eval's results_<timestamp>.json).
+      const auto rank = [](const EvalFile& e) {
+        return std::make_pair(e.layout == EvalLayout::kLmEvalV04 ? 1 : 0, e.path.filename().string());
+      };
+      if (it == tree.evals.end() || rank(it->second) < rank(f)) tree.evals[key] = std::move(f);
     } else if (j.is_object() && j.contains("rows_memorized")) {
       MemorizationResult m = parse_memorization(j, p.string());
       m.path = p;

@@ -75,8 +75,8 @@ std::optional<std::int64_t> step_of_revision(const std::string& revision);
 // ("pythia-160m/step1000"; "." for files directly in the root).
 struct ResultTree {
   std::filesystem::path root;
-  std::map<std::string, EvalFile> evals;  // per folder: the eval results file (the newest by
-                                          // file name when a folder holds several)
+  std::map<std::string, EvalFile> evals;  // per folder: the eval results file (when a folder
+                                          // holds several: a v0.4-layout one, newest file name)
   std::map<std::string, MemorizationResult> memorizations;
 };
 
