@@ -117,7 +117,7 @@ std::vector<std::pair<std::uint64_t, std::uint64_t>> missing_blocks(
 
 void add_memorize_options(po::options_description& desc, MemorizeOptions& o) {
   desc.add_options()
-      ("data", po::value(&o.data)->required(),
+      ("data", po::value(&o.data),
        "training data: Megatron memmap PREFIX (PREFIX.idx + PREFIX.bin or its byte shards "
        "PREFIX-0000K-of-0000N.bin), Pythia's preshuffled layout (rows of 2049 tokens)")
       ("output", po::value(&o.output)->default_value(o.output),
