@@ -1,9 +1,58 @@
-// PLACEHOLDER until the owning change lands: refuses to run rather than pretend.
+// pythia-harness eval: lm-evaluation-harness tasks on one checkpoint (harness/eval_job.h).
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+
 #include "data/error.h"
 #include "harness/commands.h"
+#include "harness/eval_job.h"
+#include "harness/model_options.h"
+#include "harness/threading.h"
+#include "model/tokenizer.h"
 
 namespace pythia::harness {
+namespace po = boost::program_options;
 
-int run_eval(const Args& /*args*/) { throw UsageError("'eval' is not implemented yet"); }
+int run_eval(const Args& args) {
+  ModelOptions mo;
+  EvalOptions o;
+  std::string tokenizer_path;
+  po::options_description desc(
+      "Usage: pythia-harness eval --model M [--revision R] --tasks T1,T2,...|all [--limit N]\n"
+      "                           [--data-dir D] [--output DIR] [--log-samples]\n"
+      "                           [--format lm-eval|pythia-v0] [--bootstrap-iters N] [--threads T]\n\n"
+      "Runs lm-evaluation-harness tasks (lambada_openai, piqa, winogrande, arc_easy,\n"
+      "arc_challenge, sciq, wikitext) zero-shot on a GPT-NeoX checkpoint in fp32 on CPU, with\n"
+      "lm-eval v0.4's prompts, tokenization (joint context+continuation encoding, no BOS, left\n"
+      "truncation to 2048+1 tokens), log-likelihoods over the full logit width, rolling windows,\n"
+      "metrics and standard errors (bootstrap bit-exact with Python's random). Numbers do not\n"
+      "depend on --threads. Writes OUTPUT/<model>/<revision>/results.json and prints lm-eval's\n"
+      "summary table; progress and ETA on stderr.\n\nOptions");
+  desc.add_options()("help,h", "this help");
+  add_model_options(desc, mo);
+  desc.add_options()("tokenizer", po::value(&tokenizer_path),
+                     "tokenizer.json (plain or .gz) of the GPT-NeoX-20B tokenizer (default: the "
+                     "model folder's tokenizer.json)");
+  add_eval_options(desc, o);
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(desc).run(), vm);
+  if (vm.count("help")) {
+    std::cout << desc << "\n";
+    return 0;
+  }
+  po::notify(vm);
+  if (mo.threads < 0) throw UsageError("--threads must be >= 0");
+  const ThreadSetup threads(mo.threads);
+  const LoadedModel lm = load_model_from_options(mo);
+  const model::Tokenizer tok = model::Tokenizer::from_file(
+      tokenizer_path.empty() ? model::Tokenizer::locate(lm.dir) : std::filesystem::path(tokenizer_path));
+  const results::EvalRun run = run_eval_job(*lm.model, tok, lm.name, lm.revision, o);
+  std::printf("%s (%s), limit: %s, num_fewshot: 0, threads: %d\n", lm.name.c_str(),
+              run.config.value("model_args", std::string()).c_str(),
+              o.limit > 0 ? std::to_string(o.limit).c_str() : "None", threads.threads());
+  std::printf("%s", format_results_table(run).c_str());
+  std::printf("-> %s\n", (eval_output_dir(o, lm.name, lm.revision) / "results.json").c_str());
+  return 0;
+}
 
 }  // namespace pythia::harness

@@ -3,7 +3,6 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <atomic>
 #include <numeric>
 
 #include "data/error.h"
@@ -146,10 +145,9 @@ void score_group(const model::CausalLm& lm, std::span<const TokenRequest> reqs, 
 
 }  // namespace
 
-std::vector<RequestAnswer> score_requests(const model::CausalLm& lm,
-                                          std::span<const TokenRequest> requests,
-                                          std::span<const std::int64_t> group_key,
-                                          const std::function<void(std::uint64_t)>& on_done) {
+namespace {
+std::vector<Group> make_groups(const model::CausalLm& lm, std::span<const TokenRequest> requests,
+                               std::span<const std::int64_t> group_key) {
   std::vector<Group> groups;
   for (std::size_t i = 0; i < requests.size(); ++i) {
     const auto& r = requests[i];
@@ -161,10 +159,26 @@ std::vector<RequestAnswer> score_requests(const model::CausalLm& lm,
     }
     const bool join = !groups.empty() && group_key[i] == group_key[i - 1] &&
                       requests[i - 1].context_ids == r.context_ids;
-    if (!join) groups.push_back({i, 0, r.context_ids.size()});
+    if (!join) groups.push_back({i, 0, r.context_ids.size() - 1});
     groups.back().count++;
-    groups.back().cost += r.continuation_ids.size() - 1;
+    groups.back().cost += r.continuation_ids.size();  // [context[-1]] + continuation[:-1]
   }
+  return groups;
+}
+}  // namespace
+
+std::uint64_t planned_positions(const model::CausalLm& lm, std::span<const TokenRequest> requests,
+                                std::span<const std::int64_t> group_key) {
+  std::uint64_t total = 0;
+  for (const auto& g : make_groups(lm, requests, group_key)) total += g.cost;
+  return total;
+}
+
+std::vector<RequestAnswer> score_requests(const model::CausalLm& lm,
+                                          std::span<const TokenRequest> requests,
+                                          std::span<const std::int64_t> group_key,
+                                          const std::function<void(std::uint64_t)>& on_done) {
+  const std::vector<Group> groups = make_groups(lm, requests, group_key);
   // Longest groups first (load balance only; the numbers do not depend on the order).
   std::vector<std::size_t> order(groups.size());
   std::iota(order.begin(), order.end(), 0);
@@ -270,11 +284,9 @@ TaskEvaluation evaluate_task(const tasks::Task& task, const model::CausalLm& lm,
       }
     }
   }
-  for (const auto& r : flat) total += r.context_ids.size() + r.continuation_ids.size() - 1;
-  std::atomic<std::uint64_t> done{0};
+  total = planned_positions(lm, flat, keys);
   const auto answers = score_requests(lm, flat, keys, [&](std::uint64_t n) {
-    const std::uint64_t now = done.fetch_add(n) + n;
-    if (settings.progress) settings.progress(now, total);
+    if (settings.progress) settings.progress(n, total);
   });
   ev.positions = total;
 

@@ -67,6 +67,10 @@ std::vector<tasks::RequestAnswer> score_requests(const model::CausalLm& lm,
                                                  std::span<const std::int64_t> group_key,
                                                  const std::function<void(std::uint64_t)>& on_done);
 
+// Positions score_requests will feed for these requests (progress totals).
+std::uint64_t planned_positions(const model::CausalLm& lm, std::span<const TokenRequest> requests,
+                                std::span<const std::int64_t> group_key);
+
 struct EvalSettings {
   std::optional<std::int64_t> limit;      // first N documents
   std::int64_t bootstrap_iters = 100000;  // lm-eval default
@@ -74,7 +78,7 @@ struct EvalSettings {
   // Bootstrap the perplexity stderr over the documents in lm-eval v0.3's order (the evaluated
   // documents shuffled by random.Random(42)), as Pythia's published files were made.
   bool v03_bootstrap_order = false;
-  // Progress: called with (positions fed so far, total positions) from any thread.
+  // Progress: called with (positions just fed, total positions of the task) from any thread.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
