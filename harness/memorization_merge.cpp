@@ -127,7 +127,7 @@ MergeSummary merge_memorize_shards(const fs::path& dir) {
   for (const auto& [k, path] : shards) merged_from.push_back(path.filename().string());
   out["run"] = J{{"merged_from", merged_from}, {"shards", count}};
   out["timing"] = J{{"shard_seconds_total", seconds}};
-  write_file_atomic(dir / kMemorizationJson, out.dump(2) + "\n");
+  write_file_atomic(dir / kMemorizationJson, pretty_json(out));
   return {count, total.rows_scanned, total.rows_memorized};
 }
 

@@ -4,6 +4,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cerrno>
 #include <cmath>
@@ -243,6 +244,50 @@ std::optional<double> ScanSummary::mean_score() const {
   if (rows == 0) return std::nullopt;
   const double L = static_cast<double>(histogram.size() - 1);
   return static_cast<double>(matches) / (static_cast<double>(rows) * L);
+}
+
+namespace {
+
+void pretty(const nlohmann::ordered_json& j, int indent, std::string& out) {
+  const std::string pad(static_cast<std::size_t>(indent) + 2, ' ');
+  if (j.is_object() && !j.empty()) {
+    out += "{\n";
+    bool first = true;
+    for (const auto& [k, v] : j.items()) {
+      if (!first) out += ",\n";
+      first = false;
+      out += pad + nlohmann::ordered_json(k).dump() + ": ";
+      pretty(v, indent + 2, out);
+    }
+    out += "\n" + std::string(static_cast<std::size_t>(indent), ' ') + "}";
+  } else if (j.is_array() && !j.empty() &&
+             std::any_of(j.begin(), j.end(), [](const auto& v) { return v.is_structured(); })) {
+    out += "[\n";
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      if (i > 0) out += ",\n";
+      out += pad;
+      pretty(j[i], indent + 2, out);
+    }
+    out += "\n" + std::string(static_cast<std::size_t>(indent), ' ') + "]";
+  } else if (j.is_array()) {
+    out += "[";
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      if (i > 0) out += ", ";
+      out += j[i].dump();
+    }
+    out += "]";
+  } else {
+    out += j.dump();
+  }
+}
+
+}  // namespace
+
+std::string pretty_json(const nlohmann::ordered_json& j) {
+  std::string out;
+  pretty(j, 0, out);
+  out += "\n";
+  return out;
 }
 
 void set_summary_fields(nlohmann::ordered_json& j, const ScanSummary& s, bool exact) {

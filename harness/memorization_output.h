@@ -95,6 +95,9 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
                                          nlohmann::ordered_json run, nlohmann::ordered_json timing);
 // Sets the summary keys (rows_scanned .. flagged_nan_rows) of an existing document in place.
 void set_summary_fields(nlohmann::ordered_json& j, const ScanSummary& s, bool exact);
+// JSON text with 2-space indentation where arrays of scalars stay on one line (index lists can
+// hold millions of entries). Deterministic; ends with a newline.
+std::string pretty_json(const nlohmann::ordered_json& j);
 // Parses the summary back (for merge). Throws DataError naming `file`.
 ScanSummary summary_from_json(const nlohmann::ordered_json& j, const std::string& file);
 

@@ -389,7 +389,7 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
                     {"seconds", summary.seconds},
                     {"rows_this_run", summary.rows_computed},
                     {"rows_per_second", summary.seconds > 0 ? static_cast<double>(summary.rows_computed) / summary.seconds : 0.0}};
-  write_file_atomic(json_path, memorization_json(meta, s, run, timing).dump(2) + "\n");
+  write_file_atomic(json_path, pretty_json(memorization_json(meta, s, run, timing)));
   journal.remove();
 
   summary.rows_scanned = s.rows_scanned;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -163,7 +164,9 @@ TEST(MemorizationGolden, ScoresEqualGoldenCsvs) {
   for (int step : {1, 12, 36}) {
     const auto lm = load_step(step);
     const std::string rev = "step" + std::to_string(step);
-    const MemorizeSummary s = run_memorize_job(*lm, "mini-pythia", rev, pile_options(tmp.path()));
+    MemorizeOptions o = pile_options(tmp.path());
+    o.extended_csv = true;
+    const MemorizeSummary s = run_memorize_job(*lm, "mini-pythia", rev, o);
     EXPECT_EQ(s.row_begin, 0u);
     EXPECT_EQ(s.row_end, 16u * static_cast<std::uint64_t>(step));
     const fs::path dir = tmp.path() / "mini-pythia" / rev;
@@ -177,6 +180,30 @@ TEST(MemorizationGolden, ScoresEqualGoldenCsvs) {
     EXPECT_NEAR(ours["mean_score"].get<double>(), g["mean_score"].get<double>(), 1e-12);
     EXPECT_EQ(ours["eod_policy"], "reference");
     EXPECT_EQ(ours["histogram"].size(), 33u);
+    // min_margin (spec §5) vs the golden's smallest top-1/top-2 gap over the 32 greedy steps.
+    const auto gen = nlohmann::json::parse(read_text(kFix / "golden/mini-pythia" / ("generations_" + rev + ".json")));
+    std::istringstream ext(read_gzip_file(dir / kExtendedCsv));
+    std::string line;
+    std::getline(ext, line);  // header
+    double max_diff = 0.0;
+    std::size_t n = 0, worst = 0;
+    while (std::getline(ext, line)) {
+      std::vector<std::string> f;
+      std::stringstream ls(line);
+      for (std::string x; std::getline(ls, x, ',');) f.push_back(x);
+      ASSERT_EQ(f.size(), 8u) << line;
+      ASSERT_LT(n, gen["indices"].size());
+      EXPECT_EQ(std::stoul(f[0]), gen["indices"][n].get<std::size_t>());
+      const double d = std::abs(std::stod(f[4]) - gen["min_top1_minus_top2"][n].get<double>());
+      if (d > max_diff) {
+        max_diff = d;
+        worst = n;
+      }
+      ++n;
+    }
+    EXPECT_EQ(n, gen["indices"].size());
+    std::printf("%s: min_margin max abs diff vs golden min_top1_minus_top2 %.3g (row %zu)\n", rev.c_str(), max_diff, worst);
+    EXPECT_LT(max_diff, 1e-4) << rev;
   }
 }
 
