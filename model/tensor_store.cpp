@@ -1,6 +1,9 @@
 #include "model/tensor_store.h"
 
 #include <array>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -95,6 +98,31 @@ const std::array<float, 65536>& half_table() {
   return *table;
 }
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#define PYTHIA_HAVE_F16C_PATH 1
+// Hardware half -> float (F16C vcvtph2ps; IEEE exact, same values as the table except that a
+// signalling NaN comes out quiet). Chosen at run time, so the default build stays portable.
+__attribute__((target("avx,f16c"))) void half_to_float_f16c(const std::byte* src, std::size_t n,
+                                                             float* dst) {
+  std::size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m128i h = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + 2 * i));
+    _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(h));
+  }
+  const auto& table = half_table();
+  for (; i < n; ++i) {
+    std::uint16_t h;
+    std::memcpy(&h, src + 2 * i, 2);
+    dst[i] = table[h];
+  }
+}
+
+bool cpu_has_f16c() {
+  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  return has;
+}
+#endif
+
 nlohmann::json read_json_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw DataError(path.string(), "cannot open");
@@ -174,18 +202,28 @@ TensorStore load_sharded(const std::filesystem::path& dir, const std::filesystem
 
 }  // namespace
 
+void convert_f16_to_f32_portable(const std::byte* src, std::size_t count, float* dst) {
+  const auto& table = half_table();
+  for (std::size_t i = 0; i < count; ++i) {
+    std::uint16_t h;
+    std::memcpy(&h, src + 2 * i, 2);
+    dst[i] = table[h];
+  }
+}
+
 bool convert_to_f32(DType dtype, const std::byte* src, std::size_t count, float* dst) {
   switch (dtype) {
     case DType::kF32:
       std::memcpy(dst, src, count * 4);
       return true;
     case DType::kF16: {
-      const auto& table = half_table();
-      for (std::size_t i = 0; i < count; ++i) {
-        std::uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = table[h];
+#ifdef PYTHIA_HAVE_F16C_PATH
+      if (cpu_has_f16c()) {
+        half_to_float_f16c(src, count, dst);
+        return true;
       }
+#endif
+      convert_f16_to_f32_portable(src, count, dst);
       return true;
     }
     case DType::kBF16:

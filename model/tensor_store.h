@@ -89,6 +89,10 @@ class TensorStore {
 // Converts `count` little-endian elements of `src` (type `dtype`, F16/BF16/F32) to float32.
 // Exact (IEEE half and bfloat16 are subsets of float32), including subnormals, inf and NaN.
 // Returns false for any other dtype.
+// On x86-64 CPUs with F16C, F16 uses vcvtph2ps (chosen at run time); elsewhere, and for the last
+// few elements, a 65536-entry table. Both give identical values (signalling NaNs aside).
 bool convert_to_f32(DType dtype, const std::byte* src, std::size_t count, float* dst);
+// The portable F16 path alone (exposed so tests can check it on F16C machines too).
+void convert_f16_to_f32_portable(const std::byte* src, std::size_t count, float* dst);
 
 }  // namespace pythia::model

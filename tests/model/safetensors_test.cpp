@@ -148,10 +148,21 @@ TEST_F(SafetensorsTest, HalfConversionExhaustive) {
   // subnormals 2^-14 * m/1024.
   std::vector<std::uint16_t> all(65536);
   for (std::uint32_t i = 0; i < 65536; ++i) all[i] = static_cast<std::uint16_t>(i);
-  std::vector<float> out(65536);
+  // Both paths: the dispatching one (F16C where the CPU has it) and the portable table.
+  std::vector<float> fast(65536), out(65536);
   ASSERT_TRUE(pythia::model::convert_to_f32(DType::kF16,
                                             reinterpret_cast<const std::byte*>(all.data()),
-                                            all.size(), out.data()));
+                                            all.size(), fast.data()));
+  pythia::model::convert_f16_to_f32_portable(reinterpret_cast<const std::byte*>(all.data()),
+                                             all.size(), out.data());
+  int differ = 0;
+  for (std::uint32_t i = 0; i < 65536; ++i) {
+    if (std::isnan(out[i]) ? !std::isnan(fast[i])
+                           : std::bit_cast<std::uint32_t>(out[i]) != std::bit_cast<std::uint32_t>(fast[i])) {
+      ++differ;
+    }
+  }
+  EXPECT_EQ(differ, 0) << "the F16C and table paths disagree";
   int bad = 0;
   for (std::uint32_t i = 0; i < 65536; ++i) {
     const int s = i >> 15, e = (i >> 10) & 31, m = i & 1023;

@@ -1,0 +1,166 @@
+// Checkpoint loading speed: TensorStore::open + read_f32 (the fp32 conversion pass) against a
+// plain memcpy of the same mapped bytes (the memory-bandwidth ceiling of a one-pass load).
+//
+//   synthetic : one F16 / BF16 / F32 tensor of N elements in a model.safetensors written to a temp
+//               folder (default N = 64M; page cache warm after the first rep)
+//   pythia-tiny: tests/fixtures/pythia-tiny, safetensors vs pytorch_model.bin (gunzipped to a temp
+//               folder; the .bin open includes the CRC-32 pass over every storage)
+// Usage: bench_loader [millions of elements (default 64)] [reps (default 5)]
+#include <unistd.h>
+#include <zlib.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <tbb/info.h>
+
+#include "model/tensor_store.h"
+
+extern "C" char* openblas_get_config(void);
+
+namespace fs = std::filesystem;
+using pythia::model::TensorStore;
+
+namespace {
+
+std::string run_cmd(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+void write_safetensors(const fs::path& file, const char* dtype, std::size_t n, std::size_t esize) {
+  std::string header = std::string("{\"w\":{\"dtype\":\"") + dtype + "\",\"shape\":[" +
+                       std::to_string(n) + "],\"data_offsets\":[0," + std::to_string(n * esize) +
+                       "]}}";
+  while (header.size() % 8) header += ' ';
+  std::ofstream out(file, std::ios::binary);
+  const std::uint64_t len = header.size();
+  out.write(reinterpret_cast<const char*>(&len), 8);
+  out << header;
+  std::vector<char> chunk(1 << 20);
+  for (std::size_t i = 0; i < chunk.size(); ++i) chunk[i] = static_cast<char>((i * 2654435761u) >> 13);
+  std::size_t left = n * esize;
+  while (left > 0) {
+    const std::size_t k = std::min(left, chunk.size());
+    out.write(chunk.data(), static_cast<std::streamsize>(k));
+    left -= k;
+  }
+}
+
+struct Stats {
+  std::vector<double> v;
+  double best() const { return *std::min_element(v.begin(), v.end()); }
+  double median() const {
+    auto c = v;
+    std::sort(c.begin(), c.end());
+    return c[c.size() / 2];
+  }
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const std::size_t millions = argc > 1 ? std::max(1, std::atoi(argv[1])) : 64;
+  const int reps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
+  const std::size_t n = millions << 20;
+  std::printf("bench_loader: commit %s, CPU %s, %u hardware threads, TBB max concurrency %d\n",
+              run_cmd("git -C " PYTHIA_SOURCE_DIR " rev-parse --short HEAD").c_str(),
+              cpu_model().c_str(), std::thread::hardware_concurrency(),
+              tbb::info::default_concurrency());
+  std::printf("BLAS (not used here): %s\n", openblas_get_config());
+  std::printf("load average: %s\n", run_cmd("cut -d' ' -f1-3 /proc/loadavg").c_str());
+  const fs::path dir = fs::temp_directory_path() / ("bench_loader_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+
+  std::printf("\nsynthetic: %zu M elements, %d reps (best / median seconds, GB/s of fp32 output)\n",
+              millions, reps);
+  for (const auto& [dtype, esize] : {std::pair{"F16", std::size_t{2}}, std::pair{"BF16", std::size_t{2}},
+                                     std::pair{"F32", std::size_t{4}}}) {
+    write_safetensors(dir / "model.safetensors", dtype, n, esize);
+    Stats open_s, conv_s, copy_s;
+    std::vector<float> out(n);
+    const std::int64_t shape[] = {static_cast<std::int64_t>(n)};
+    for (int r = 0; r < reps; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      const auto store = TensorStore::open(dir);
+      open_s.v.push_back(seconds_since(t0));
+      t0 = std::chrono::steady_clock::now();
+      store.read_f32_into("w", shape, out);
+      conv_s.v.push_back(seconds_since(t0));
+      const auto* t = store.find("w");
+      t0 = std::chrono::steady_clock::now();
+      std::memcpy(out.data(), t->bytes.data(), t->bytes.size());  // baseline: same source bytes
+      copy_s.v.push_back(seconds_since(t0));
+    }
+    const double gb_out = static_cast<double>(n) * 4 / 1e9;
+    const double gb_in = static_cast<double>(n * esize) / 1e9;
+    std::printf("  %-4s open %.4f / %.4f s; read_f32 %.4f / %.4f s (%.2f GB/s out); memcpy of "
+                "the %.2f GB input %.4f / %.4f s (%.2f GB/s); read_f32 / memcpy time = %.2f\n",
+                dtype, open_s.best(), open_s.median(), conv_s.best(), conv_s.median(),
+                gb_out / conv_s.best(), gb_in, copy_s.best(), copy_s.median(),
+                gb_in / copy_s.best(), conv_s.best() / copy_s.best());
+    fs::remove(dir / "model.safetensors");
+  }
+
+  // pythia-tiny in both formats.
+  const fs::path tiny = fs::path(PYTHIA_SOURCE_DIR) / "tests/fixtures/pythia-tiny";
+  const fs::path bin_dir = dir / "bin";
+  fs::create_directories(bin_dir);
+  if (gzFile in = gzopen((tiny / "pytorch_model.bin.gz").c_str(), "rb")) {
+    std::ofstream out(bin_dir / "pytorch_model.bin", std::ios::binary);
+    std::vector<char> buf(1 << 20);
+    int k;
+    while ((k = gzread(in, buf.data(), static_cast<unsigned>(buf.size()))) > 0) out.write(buf.data(), k);
+    gzclose(in);
+  }
+  std::printf("\npythia-tiny (6.54 M parameters + buffers), %d reps: open + read_f32 of all 28 "
+              "parameters (best / median ms)\n", reps);
+  for (const auto& [label, d] : {std::pair{"model.safetensors", tiny},
+                                 std::pair{"pytorch_model.bin", bin_dir}}) {
+    Stats s_open, s_all;
+    for (int r = 0; r < reps; ++r) {
+      auto t0 = std::chrono::steady_clock::now();
+      const auto store = TensorStore::open(d);
+      s_open.v.push_back(seconds_since(t0) * 1e3);
+      for (const auto& name : store.names()) {
+        const auto* t = store.find(name);
+        if (t->dtype == pythia::model::DType::kF16 && name.find("attention.bias") == std::string::npos &&
+            name.find("masked_bias") == std::string::npos && name.find("inv_freq") == std::string::npos) {
+          (void)store.read_f32(name, t->shape);
+        }
+      }
+      s_all.v.push_back(seconds_since(t0) * 1e3);
+    }
+    std::printf("  %-18s open %.2f / %.2f ms; open + convert %.2f / %.2f ms\n", label,
+                s_open.best(), s_open.median(), s_all.best(), s_all.median());
+  }
+  fs::remove_all(dir);
+  return 0;
+}
