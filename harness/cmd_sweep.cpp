@@ -12,18 +12,7 @@
 
 #include "data/error.h"
 #include "harness/commands.h"
-#if __has_include("harness/eval_job.h")
 #include "harness/eval_job.h"
-#define PYTHIA_SWEEP_HAS_EVAL 1
-#else
-// TRANSITIONAL: eval_job.h has not landed yet; a stand-in that refuses --tasks.
-namespace pythia::harness {
-struct EvalOptions { std::string output = "results"; };
-inline void add_eval_options(boost::program_options::options_description& d, EvalOptions& o) {
-  d.add_options()("tasks", boost::program_options::value<std::string>(), "(eval not available yet)")("limit", boost::program_options::value<long>(), "")("task-data", boost::program_options::value<std::string>(), "")("output", boost::program_options::value(&o.output), "");
-}
-}  // namespace pythia::harness
-#endif
 #include "harness/memorize_job.h"
 #include "harness/model_options.h"
 #include "harness/progress.h"
@@ -43,12 +32,12 @@ namespace {
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
 
-// The embedded default (README quick start): every bundled mini-pythia checkpoint, a task subset
-// with a document limit, and the memorization scan of the bundled mini-pile memmap (16 rows per
-// step, as the fixture model was trained). Sized to take about a minute on two cores.
+// The embedded default (README quick start): every bundled mini-pythia checkpoint, the seven tasks
+// on their first 200 documents, and the memorization scan of the bundled mini-pile memmap (16
+// rows per step, as the fixture model was trained). About a minute on two cores.
 const fs::path kFixtures = PYTHIA_DEFAULT_FIXTURES_DIR;
-constexpr const char* kDefaultTasks = "lambada_openai,piqa,arc_easy,wikitext";
-constexpr std::int64_t kDefaultLimit = 100;
+constexpr const char* kDefaultTasks = "all";
+constexpr std::int64_t kDefaultLimit = 200;
 constexpr std::int64_t kDefaultSequencesPerStep = 16;
 constexpr const char* kDefaultOutput = "out";
 
@@ -64,8 +53,8 @@ const char* const kUsage =
     "2 for a bad command line). `pythia-harness report DIR` plots the tree.\n"
     "\n"
     "Without --model: the embedded default on the bundled fixtures -- model\n"
-    "tests/fixtures/mini-pythia (all local revisions), tasks lambada_openai,piqa,arc_easy,wikitext\n"
-    "with --limit 100 and task data tests/fixtures/tasks, memorization of\n"
+    "tests/fixtures/mini-pythia (all local revisions), all seven tasks with --limit 200 and\n"
+    "--data-dir tests/fixtures/tasks, memorization of\n"
     "tests/fixtures/mini-pile/document with --sequences-per-step 16, tokenizer\n"
     "tests/fixtures/tokenizer/20B_tokenizer.json.gz, output `out`. Flags given explicitly win.\n"
     "\n"
@@ -138,7 +127,7 @@ int run_sweep(const Args& args) {
     std::vector<std::string> extra;
     if (defaulted(ve, "tasks") && !no_eval) extra.insert(extra.end(), {"--tasks", kDefaultTasks});
     if (defaulted(ve, "limit")) extra.insert(extra.end(), {"--limit", std::to_string(kDefaultLimit)});
-    if (defaulted(ve, "task-data")) extra.insert(extra.end(), {"--task-data", (kFixtures / "tasks").string()});
+    if (!ve.count("data-dir")) extra.insert(extra.end(), {"--data-dir", (kFixtures / "tasks").string()});
     if (!vm.count("data")) extra.insert(extra.end(), {"--data", (kFixtures / "mini-pile" / "document").string()});
     if (defaulted(vm, "sequences-per-step")) {
       extra.insert(extra.end(), {"--sequences-per-step", std::to_string(kDefaultSequencesPerStep)});
@@ -205,13 +194,9 @@ int run_sweep(const Args& args) {
     return c;
   };
   if (run_eval) {
-#ifdef PYTHIA_SWEEP_HAS_EVAL
     plan.jobs.push_back({"eval", [&](const SweepCheckpoint& c) {
                            run_eval_job(*c.lm, *tokenizer, c.model_name, c.revision, eo);
                          }});
-#else
-    throw UsageError("eval is not available in this build yet (harness/eval_job.h)");
-#endif
   }
   if (memorize) {
     plan.jobs.push_back({"memorize", [&](const SweepCheckpoint& c) {
