@@ -6,10 +6,13 @@
 
 #include <algorithm>
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
+#include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -60,17 +63,40 @@ J data_description(const data::IndexedDataset& ds, const MemorizeOptions& o, boo
   if (o.checksums != "auto" && o.checksums != "all" && o.checksums != "idx" && o.checksums != "none") {
     throw UsageError("--checksums must be auto, all, idx or none (got '" + o.checksums + "')");
   }
-  J files = J::array();
-  const bool idx_sum = o.checksums != "none";
-  files.push_back(J{{"name", ds.idx_path().filename().string()},
-                    {"bytes", fs::file_size(ds.idx_path())},
-                    {"sha256", idx_sum ? J(sha256_file(ds.idx_path())) : J(nullptr)}});
-  const bool bin_sum = o.checksums == "all" || (o.checksums == "auto" && ds.bin_bytes() <= kCheapBinBytes);
-  for (const auto& p : ds.bin_paths()) {
-    files.push_back(J{{"name", p.filename().string()},
-                      {"bytes", fs::file_size(p)},
-                      {"sha256", bin_sum ? J(sha256_file(p)) : J(nullptr)}});
+  // Expected hashes (utils/shard_hashes.txt format: "<filename> <64 hex>" per line).
+  std::map<std::string, std::string> expected;
+  if (!o.verify_sha256.empty()) {
+    std::ifstream in(o.verify_sha256);
+    if (!in) throw DataError(o.verify_sha256, "cannot open the checksum list");
+    auto is_hex64 = [](const std::string& t) {
+      return t.size() == 64 && t.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+    };
+    std::string name, hex;
+    while (in >> name >> hex) {
+      if (is_hex64(name) && !is_hex64(hex)) std::swap(name, hex);  // sha256sum order
+      if (!is_hex64(hex)) throw DataError(o.verify_sha256, "line for '" + name + "' has no 64-digit SHA-256");
+      if (!name.empty() && name[0] == '*') name.erase(0, 1);      // sha256sum binary marker
+      for (char& c : hex) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      expected[fs::path(name).filename().string()] = hex;
+    }
   }
+  J files = J::array();
+  auto describe = [&](const fs::path& p, bool hash) {
+    const std::string name = p.filename().string();
+    const auto want = expected.find(name);
+    std::string sum;
+    if (hash || want != expected.end()) sum = sha256_file(p);
+    if (want != expected.end() && want->second != sum) {
+      throw DataError(p.string(), "SHA-256 " + sum + " differs from " + want->second + " listed in " + o.verify_sha256);
+    }
+    J f = {{"name", name}, {"bytes", fs::file_size(p)}, {"sha256", sum.empty() ? J(nullptr) : J(sum)}};
+    if (!expected.empty()) f["verified"] = want != expected.end();
+    files.push_back(f);
+  };
+  const bool idx_sum = o.checksums != "none";
+  describe(ds.idx_path(), idx_sum);
+  const bool bin_sum = o.checksums == "all" || (o.checksums == "auto" && ds.bin_bytes() <= kCheapBinBytes);
+  for (const auto& p : ds.bin_paths()) describe(p, bin_sum);
   std::string note = "sha256 of every file";
   if (!idx_sum) {
     note = "checksums skipped (--checksums none)";
@@ -152,6 +178,9 @@ void add_memorize_options(po::options_description& desc, MemorizeOptions& o) {
       ("checksums", po::value(&o.checksums)->default_value(o.checksums),
        "SHA-256 of the data files in memorization.json: auto (.idx always, .bin when <= 1 GiB), "
        "all, idx, none")
+      ("verify-sha256", po::value(&o.verify_sha256),
+       "FILE of \"<filename> <sha256>\" lines (Pythia utils/shard_hashes.txt format): every data "
+       "file listed there is hashed and must match")
       ("any-layout", po::bool_switch(&o.any_layout),
        "accept a non-preshuffled memmap (rows need only >= prefix+continuation tokens)")
       ("no-progress", po::bool_switch()->notifier([&o](bool v) { if (v) o.progress = false; }),

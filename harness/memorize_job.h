@@ -45,6 +45,7 @@ struct MemorizeOptions {
   std::string shard;                       // "K/N"; empty: launcher environment or none
   bool extended_csv = false;
   std::string checksums = "auto";          // auto (idx; bin when <= 1 GiB) | all | idx | none
+  std::string verify_sha256;               // file of "<filename> <sha256>" lines to check against
   bool any_layout = false;                 // skip the preshuffled-layout check (2049-token rows)
   bool progress = true;                    // progress line when stderr is a terminal
   std::string backend = "cpu, OpenBLAS sgemm";  // recorded in memorization.json "compute"

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <functional>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -14,6 +15,7 @@
 #include <sstream>
 
 #include "data/error.h"
+#include "harness/file_sha256.h"
 #include "harness/launcher_env.h"
 #include "harness/memorization_journal.h"
 #include "harness/memorization_output.h"
@@ -81,6 +83,15 @@ std::string read_text(const fs::path& p) {
   std::stringstream ss;
   ss << f.rdbuf();
   return ss.str();
+}
+
+void expect_data_error_fn(const std::function<void()>& f, const std::string& needle) {
+  try {
+    f();
+    ADD_FAILURE() << "no DataError (" << needle << ")";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
+  }
 }
 
 class MemorizeJobTest : public ::testing::Test {
@@ -291,6 +302,27 @@ void expect_data_error(const std::function<void()>& f, const std::string& needle
   } catch (const DataError& e) {
     EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
   }
+}
+
+TEST_F(MemorizeJobTest, VerifySha256List) {
+  auto o = options();
+  o.verify_sha256 = (dir_ / "hashes.txt").string();
+  {
+    std::ofstream f(o.verify_sha256);  // shard_hashes.txt order, then sha256sum order
+    f << "doc.idx " << sha256_file(dir_ / "doc.idx") << "\n"
+      << std::string(64, 'a') << "  doc.bin\n";
+  }
+  expect_data_error_fn([&] { run_memorize_job(lm_, "stub", "step1", o); }, "doc.bin: SHA-256");
+  {
+    std::ofstream f(o.verify_sha256);
+    f << "doc.idx " << sha256_file(dir_ / "doc.idx") << "\n";
+  }
+  o.checksums = "none";
+  run_memorize_job(lm_, "stub", "step1", o);
+  const auto j = nlohmann::json::parse(read_text(dir_ / "out/stub/step1" / kMemorizationJson));
+  EXPECT_EQ(j["data"]["files"][0]["verified"], true);
+  EXPECT_EQ(j["data"]["files"][1]["verified"], false);
+  EXPECT_TRUE(j["data"]["files"][1]["sha256"].is_null());
 }
 
 TEST_F(MemorizeJobTest, BadInputIsOneClearError) {
