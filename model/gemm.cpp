@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 #include <mutex>
 
 namespace pythia::model {
@@ -24,93 +26,92 @@ void ensure_single_threaded() {
   std::call_once(g_blas_once, [] { openblas_set_num_threads(1); });
 }
 
-// ---- position-invariant dot-product kernel ----------------------------------------------------
-// Contract of every dot: 16 lane accumulators, lane = k mod 16, k ascending, fma; a zero-filled
-// tail; then the reduction tree  s8[i]=a[i]+a[i+8]; s4[i]=s8[i]+s8[i+4]; s2[i]=s4[i]+s4[i+2];
-// s = s2[0]+s2[1];  then s + bias. The AVX-512 and the portable paths compute exactly this, so they
-// agree bit for bit.
+// ---- packed, position-invariant kernel ----------------------------------------------------
+// Every output element: acc = 0; acc = fma(x[k], w[k], acc) for k ascending; y = acc + bias.
+// The AVX-512 tile keeps 6 rows x 64 columns (24 zmm) of accumulators; the portable path does
+// the same arithmetic one element at a time (std::fma == vfmadd231ps), so both agree bit for bit.
 
-constexpr int kLanes = 16;
-constexpr int kTileM = 4;
-constexpr int kTileN = 4;
+constexpr int kPanel = PackedWeight::kPanel;
+constexpr int kTileRows = 6;
+constexpr int kRowBlock = 96;     // rows per task (multiple of kTileRows): X block stays in L2
+constexpr int kPanelGroup = 4;    // panels per task
 
-__attribute__((target("avx512f"))) inline float reduce16(__m512 a) {
-  const __m256 lo8 = _mm512_castps512_ps256(a);
-  const __m256 hi8 = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(a), 1));
-  const __m256 s8 = _mm256_add_ps(lo8, hi8);
-  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
-  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
-  const __m128 s1 = _mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1));
-  return _mm_cvtss_f32(s1);
-}
-
-template <int MR, int NR>
-__attribute__((target("avx512f"))) void tile_avx512(int K, const float* X, int ldx, const float* W,
-                                                    int ldw, const float* bias, float* Y, int ldy) {
-  __m512 acc[MR][NR];
-  for (int i = 0; i < MR; ++i)
-    for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_setzero_ps();
-  int k = 0;
-  for (; k + kLanes <= K; k += kLanes) {
-    __m512 w[NR];
-    for (int j = 0; j < NR; ++j) w[j] = _mm512_loadu_ps(W + static_cast<long>(j) * ldw + k);
-    for (int i = 0; i < MR; ++i) {
-      const __m512 x = _mm512_loadu_ps(X + static_cast<long>(i) * ldx + k);
-      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_fmadd_ps(x, w[j], acc[i][j]);
+template <int MR>
+__attribute__((target("avx512f"))) void tile_packed(int K, const float* X, int ldx,
+                                                    const float* P, const float* bias, float* Y,
+                                                    int ldy, int ncols) {
+  __m512 acc[MR][4];
+  for (int m = 0; m < MR; ++m)
+    for (int v = 0; v < 4; ++v) acc[m][v] = _mm512_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    const float* p = P + static_cast<std::size_t>(k) * kPanel;
+    const __m512 w0 = _mm512_load_ps(p), w1 = _mm512_load_ps(p + 16);
+    const __m512 w2 = _mm512_load_ps(p + 32), w3 = _mm512_load_ps(p + 48);
+    for (int m = 0; m < MR; ++m) {
+      const __m512 x = _mm512_set1_ps(X[static_cast<std::size_t>(m) * ldx + k]);
+      acc[m][0] = _mm512_fmadd_ps(x, w0, acc[m][0]);
+      acc[m][1] = _mm512_fmadd_ps(x, w1, acc[m][1]);
+      acc[m][2] = _mm512_fmadd_ps(x, w2, acc[m][2]);
+      acc[m][3] = _mm512_fmadd_ps(x, w3, acc[m][3]);
     }
   }
-  if (k < K) {
-    const __mmask16 mask = static_cast<__mmask16>((1u << (K - k)) - 1u);
-    __m512 w[NR];
-    for (int j = 0; j < NR; ++j) w[j] = _mm512_maskz_loadu_ps(mask, W + static_cast<long>(j) * ldw + k);
-    for (int i = 0; i < MR; ++i) {
-      const __m512 x = _mm512_maskz_loadu_ps(mask, X + static_cast<long>(i) * ldx + k);
-      for (int j = 0; j < NR; ++j) acc[i][j] = _mm512_fmadd_ps(x, w[j], acc[i][j]);
-    }
-  }
-  for (int i = 0; i < MR; ++i) {
-    for (int j = 0; j < NR; ++j) {
-      float s = reduce16(acc[i][j]);
-      if (bias != nullptr) s += bias[j];
-      Y[static_cast<long>(i) * ldy + j] = s;
+  for (int v = 0; v < 4; ++v) {
+    const int c0 = v * 16;
+    if (c0 >= ncols) break;
+    const __mmask16 mask =
+        ncols - c0 >= 16 ? static_cast<__mmask16>(0xFFFF)
+                         : static_cast<__mmask16>((1u << (ncols - c0)) - 1u);
+    const __m512 b = bias != nullptr ? _mm512_maskz_loadu_ps(mask, bias + c0) : _mm512_setzero_ps();
+    for (int m = 0; m < MR; ++m) {
+      __m512 r = acc[m][v];
+      if (bias != nullptr) r = _mm512_add_ps(r, b);
+      _mm512_mask_storeu_ps(Y + static_cast<std::size_t>(m) * ldy + c0, mask, r);
     }
   }
 }
 
-// Portable path: the same arithmetic, one dot at a time.
-float dot_portable(int K, const float* x, const float* w) {
-  float a[kLanes] = {};
-  int k = 0;
-  for (; k + kLanes <= K; k += kLanes)
-    for (int l = 0; l < kLanes; ++l) a[l] = std::fma(x[k + l], w[k + l], a[l]);
-  if (k < K) {  // zero-filled tail, as the masked loads of the AVX-512 path
-    for (int l = 0; l < kLanes; ++l) {
-      const bool in = k + l < K;
-      a[l] = std::fma(in ? x[k + l] : 0.0f, in ? w[k + l] : 0.0f, a[l]);
+__attribute__((target("avx512f"))) void block_avx512(int m0, int m1, int p0, int p1, const float* X,
+                                                     int ldx, const PackedWeight& W,
+                                                     const float* bias, float* Y, int ldy) {
+  const int K = W.k();
+  for (int p = p0; p < p1; ++p) {
+    const float* P = W.panel(p);
+    const int c0 = p * kPanel;
+    const int ncols = std::min(kPanel, W.n() - c0);
+    const float* b = bias != nullptr ? bias + c0 : nullptr;
+    int m = m0;
+    for (; m + kTileRows <= m1; m += kTileRows)
+      tile_packed<kTileRows>(K, X + static_cast<std::size_t>(m) * ldx, ldx, P, b,
+                             Y + static_cast<std::size_t>(m) * ldy + c0, ldy, ncols);
+    const float* Xm = X + static_cast<std::size_t>(m) * ldx;
+    float* Ym = Y + static_cast<std::size_t>(m) * ldy + c0;
+    switch (m1 - m) {
+      case 5: tile_packed<5>(K, Xm, ldx, P, b, Ym, ldy, ncols); break;
+      case 4: tile_packed<4>(K, Xm, ldx, P, b, Ym, ldy, ncols); break;
+      case 3: tile_packed<3>(K, Xm, ldx, P, b, Ym, ldy, ncols); break;
+      case 2: tile_packed<2>(K, Xm, ldx, P, b, Ym, ldy, ncols); break;
+      case 1: tile_packed<1>(K, Xm, ldx, P, b, Ym, ldy, ncols); break;
+      default: break;
     }
   }
-  float s8[8], s4[4];
-  for (int i = 0; i < 8; ++i) s8[i] = a[i] + a[i + 8];
-  for (int i = 0; i < 4; ++i) s4[i] = s8[i] + s8[i + 4];
-  const float s2a = s4[0] + s4[2], s2b = s4[1] + s4[3];
-  return s2a + s2b;
 }
 
-template <int NR>
-__attribute__((target("avx512f"))) void nblock_avx512(int M, int K, const float* X, int ldx,
-                                                      const float* W, int ldw, const float* bias,
-                                                      float* Y, int ldy) {
-  int m = 0;
-  for (; m + kTileM <= M; m += kTileM)
-    tile_avx512<kTileM, NR>(K, X + static_cast<long>(m) * ldx, ldx, W, ldw, bias,
-                            Y + static_cast<long>(m) * ldy, ldy);
-  const float* Xm = X + static_cast<long>(m) * ldx;
-  float* Ym = Y + static_cast<long>(m) * ldy;
-  switch (M - m) {
-    case 3: tile_avx512<3, NR>(K, Xm, ldx, W, ldw, bias, Ym, ldy); break;
-    case 2: tile_avx512<2, NR>(K, Xm, ldx, W, ldw, bias, Ym, ldy); break;
-    case 1: tile_avx512<1, NR>(K, Xm, ldx, W, ldw, bias, Ym, ldy); break;
-    default: break;
+void block_portable(int m0, int m1, int p0, int p1, const float* X, int ldx,
+                    const PackedWeight& W, const float* bias, float* Y, int ldy) {
+  const int K = W.k();
+  for (int p = p0; p < p1; ++p) {
+    const float* P = W.panel(p);
+    const int c0 = p * kPanel;
+    const int ncols = std::min(kPanel, W.n() - c0);
+    for (int m = m0; m < m1; ++m) {
+      for (int c = 0; c < ncols; ++c) {
+        float acc = 0.0f;
+        for (int k = 0; k < K; ++k)
+          acc = std::fma(X[static_cast<std::size_t>(m) * ldx + k], P[static_cast<std::size_t>(k) * kPanel + c], acc);
+        if (bias != nullptr) acc = acc + bias[c0 + c];
+        Y[static_cast<std::size_t>(m) * ldy + c0 + c] = acc;
+      }
+    }
   }
 }
 
@@ -119,31 +120,12 @@ bool have_avx512() {
   return ok;
 }
 
-// Rows [n0, n1) of W (n0 a multiple of kTileN).
-void nrange(int M, int n0, int n1, int K, const float* X, int ldx, const float* W,
-            const float* bias, float* Y, int ldy) {
-  if (!have_avx512()) {
-    for (int n = n0; n < n1; ++n) {
-      const float* w = W + static_cast<long>(n) * K;
-      for (int m = 0; m < M; ++m) {
-        float s = dot_portable(K, X + static_cast<long>(m) * ldx, w);
-        if (bias != nullptr) s += bias[n];
-        Y[static_cast<long>(m) * ldy + n] = s;
-      }
-    }
-    return;
-  }
-  for (int n = n0; n < n1; n += kTileN) {
-    const float* w = W + static_cast<long>(n) * K;
-    const float* b = bias != nullptr ? bias + n : nullptr;
-    float* y = Y + n;
-    switch (n1 - n >= kTileN ? kTileN : n1 - n) {
-      case 4: nblock_avx512<4>(M, K, X, ldx, w, K, b, y, ldy); break;
-      case 3: nblock_avx512<3>(M, K, X, ldx, w, K, b, y, ldy); break;
-      case 2: nblock_avx512<2>(M, K, X, ldx, w, K, b, y, ldy); break;
-      case 1: nblock_avx512<1>(M, K, X, ldx, w, K, b, y, ldy); break;
-      default: break;
-    }
+void run_block(int m0, int m1, int p0, int p1, const float* X, int ldx, const PackedWeight& W,
+               const float* bias, float* Y, int ldy) {
+  if (have_avx512()) {
+    block_avx512(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy);
+  } else {
+    block_portable(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy);
   }
 }
 
@@ -189,23 +171,57 @@ void linear_sgemm(int M, int N, int K, const float* X, int ldx, const float* W, 
   sgemm_nt(M, N, K, 1.0f, X, ldx, W, K, beta, Y, ldy);
 }
 
-void matmul_rows_invariant(int M, int N, int K, const float* X, int ldx, const float* W,
-                           const float* bias, float* Y, int ldy) {
-  if (M <= 0 || N <= 0) return;
-  // Blocks of 64 weight rows per task: enough work per task, many tasks for balance. The split
-  // does not change any value (each element is computed entirely inside one task).
-  constexpr int kRowsPerTask = 64;
-  const int n_tasks = (N + kRowsPerTask - 1) / kRowsPerTask;
-  const double work = static_cast<double>(M) * N * K;
-  if (work < 1e6 || n_tasks == 1) {
-    nrange(M, 0, N, K, X, ldx, W, bias, Y, ldy);
+void PackedWeight::Free::operator()(float* p) const { std::free(p); }
+
+PackedWeight::PackedWeight(const float* W, int N, int K) : n_(N), k_(K) {
+  const std::size_t n = static_cast<std::size_t>(n_panels()) * kPanel * static_cast<std::size_t>(K);
+  const std::size_t bytes = std::max<std::size_t>(64, (n * sizeof(float) + 63) / 64 * 64);
+  data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+  if (!data_) throw std::bad_alloc();
+  for (int p = 0; p < n_panels(); ++p) {
+    float* P = data_.get() + static_cast<std::size_t>(p) * K * kPanel;
+    for (int k = 0; k < K; ++k) {
+      for (int c = 0; c < kPanel; ++c) {
+        const int row = p * kPanel + c;
+        P[static_cast<std::size_t>(k) * kPanel + c] =
+            row < N ? W[static_cast<std::size_t>(row) * K + k] : 0.0f;
+      }
+    }
+  }
+}
+
+float PackedWeight::at(int n, int k) const {
+  return panel(n / kPanel)[static_cast<std::size_t>(k) * kPanel + n % kPanel];
+}
+
+void matmul_packed_portable(int M, const float* X, int ldx, const PackedWeight& W,
+                            const float* bias, float* Y, int ldy) {
+  if (M <= 0 || W.n() <= 0) return;
+  block_portable(0, M, 0, W.n_panels(), X, ldx, W, bias, Y, ldy);
+}
+
+void matmul_packed(int M, const float* X, int ldx, const PackedWeight& W, const float* bias,
+                   float* Y, int ldy) {
+  if (M <= 0 || W.n() <= 0) return;
+  const int n_panels = W.n_panels();
+  const double work = 2.0 * M * W.n() * W.k();
+  if (work < 4e6) {
+    run_block(0, M, 0, n_panels, X, ldx, W, bias, Y, ldy);
     return;
   }
-  tbb::parallel_for(tbb::blocked_range<int>(0, n_tasks), [&](const tbb::blocked_range<int>& r) {
-    const int n0 = r.begin() * kRowsPerTask;
-    const int n1 = std::min(N, r.end() * kRowsPerTask);
-    nrange(M, n0, n1, K, X, ldx, W, bias, Y, ldy);
-  });
+  // Tasks: (row block, panel group); adjacent tasks share a panel group (shared L3 reads). The
+  // split changes no value (position-invariant kernel).
+  const int n_row_blocks = (M + kRowBlock - 1) / kRowBlock;
+  const int n_groups = (n_panels + kPanelGroup - 1) / kPanelGroup;
+  tbb::parallel_for(tbb::blocked_range<int>(0, n_row_blocks * n_groups, 1),
+                    [&](const tbb::blocked_range<int>& r) {
+                      for (int t = r.begin(); t < r.end(); ++t) {
+                        const int g = t / n_row_blocks, rb = t % n_row_blocks;
+                        run_block(rb * kRowBlock, std::min(M, (rb + 1) * kRowBlock),
+                                  g * kPanelGroup, std::min(n_panels, (g + 1) * kPanelGroup), X,
+                                  ldx, W, bias, Y, ldy);
+                      }
+                    });
 }
 
 }  // namespace pythia::model

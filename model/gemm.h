@@ -6,12 +6,14 @@
 //
 // Determinism: cblas_sgemm's value for a row depends on M and on the row's position inside the
 // call, so callers must split rows into calls in a way that depends only on the sequence (never on
-// thread count or batch composition). matmul_rows_invariant() has no such dependence: each output
-// element is one dot product with a fixed accumulation order (see there).
+// thread count or batch composition). matmul_packed() has no such dependence: each output element
+// is one fma chain in a fixed order (see there); the model's weight products all use it.
 //
 // Layout: all matrices row-major; "ld" = distance in floats between consecutive rows.
 #pragma once
 
+#include <cstddef>
+#include <memory>
 #include <string>
 
 namespace pythia::model {
@@ -30,14 +32,47 @@ void sgemm_nn(int M, int N, int K, float alpha, const float* A, int lda, const f
 void linear_sgemm(int M, int N, int K, const float* X, int ldx, const float* W, const float* bias,
                   float* Y, int ldy);
 
-// Position-invariant small-M product for decode steps:
-//   Y[m,n] = dot(X[m,:], W[n,:]) + bias[n]   (bias may be null)
-// Every element is computed the same way whatever M is and wherever row m sits: 16 lane partial
-// sums (lane = k mod 16, k ascending, fused multiply-add), a fixed reduction tree over the lanes,
-// then + bias. Each weight row is read once for all M rows (decode is weight-bandwidth bound).
-// Parallel over blocks of N via TBB (does not change any value). Thread-safe.
-void matmul_rows_invariant(int M, int N, int K, const float* X, int ldx, const float* W,
-                           const float* bias, float* Y, int ldy);
+// A weight W[N, K] (nn.Linear layout: N outputs, K inputs) repacked once for matmul_packed():
+// panels of kPanel = 64 output columns, each panel [K][64] contiguous and 64-byte aligned,
+// zero-padded past N. Immutable after construction; shareable between threads.
+class PackedWeight {
+ public:
+  static constexpr int kPanel = 64;
+  PackedWeight() = default;
+  // REQUIRES: W holds N*K floats (row-major [N, K]); N, K >= 0.
+  PackedWeight(const float* W, int N, int K);
+  int n() const { return n_; }
+  int k() const { return k_; }
+  int n_panels() const { return (n_ + kPanel - 1) / kPanel; }
+  const float* panel(int p) const {
+    return data_.get() + static_cast<std::size_t>(p) * k_ * kPanel;
+  }
+  // Element W[n, k] (for tests and debugging).
+  float at(int n, int k) const;
+
+ private:
+  struct Free {
+    void operator()(float* p) const;
+  };
+  int n_ = 0, k_ = 0;
+  std::unique_ptr<float[], Free> data_;
+};
+
+// Y[m, n] = dot(X[m, :], W[n, :]) + bias[n]   (bias may be null), for all m < M, n < W.n().
+// POSITION-INVARIANT: every element is computed as  acc = 0; for k = 0..K-1 ascending:
+// acc = fma(X[m,k], W[n,k], acc);  y = acc + bias[n]  — whatever M is, wherever row m sits and
+// however the work is split, so one sequence's rows give the same bits alone or batched with
+// others (decode) and in any chunking (forward). The AVX-512 kernel (6 rows x 64 columns per
+// register tile) and the portable fallback compute exactly this.
+// No per-call repacking (unlike sgemm, whose packing of a 50304 x 512 weight costs ~20 % at
+// 64 rows). Parallel over (row block, panel group) tasks via TBB when the product is large.
+// Thread-safe.
+void matmul_packed(int M, const float* X, int ldx, const PackedWeight& W, const float* bias,
+                   float* Y, int ldy);
+// The same arithmetic written element by element without SIMD or threads (the fallback on CPUs
+// without AVX-512; tests check that matmul_packed equals it bit for bit).
+void matmul_packed_portable(int M, const float* X, int ldx, const PackedWeight& W,
+                            const float* bias, float* Y, int ldy);
 
 // Sets OpenBLAS to one thread (idempotent). Called by ThreadSetup and by the first product above.
 void use_single_threaded_blas();

@@ -90,6 +90,23 @@ GptNeox::GptNeox(NeoxConfig config, NeoxWeights weights)
   if (config_.rotary_dim() % 2 != 0) throw std::invalid_argument("GptNeox: odd rotary_dim");
   if (weights_.layers.size() != static_cast<std::size_t>(config_.num_hidden_layers))
     throw std::invalid_argument("GptNeox: layer count does not match the config");
+  const int C = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
+  auto pack = [](std::vector<float>& w, int n, int k) {
+    if (w.size() != static_cast<std::size_t>(n) * k)
+      throw std::invalid_argument("GptNeox: weight of the wrong size");
+    PackedWeight p(w.data(), n, k);
+    std::vector<float>().swap(w);  // release the HF-layout copy
+    return p;
+  };
+  packed_.resize(weights_.layers.size());
+  tbb::parallel_for(std::size_t{0}, weights_.layers.size(), [&](std::size_t l) {
+    NeoxLayerWeights& lw = weights_.layers[l];
+    packed_[l].qkv = pack(lw.qkv_w, 3 * C, C);
+    packed_[l].dense = pack(lw.dense_w, C, C);
+    packed_[l].fc = pack(lw.fc_w, I, C);
+    packed_[l].proj = pack(lw.proj_w, C, I);
+  });
+  embed_out_ = pack(weights_.embed_out, V, C);
 }
 
 GptNeox::~GptNeox() = default;
@@ -158,6 +175,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
   const int n_q_chunks = (T + kAttnChunk - 1) / kAttnChunk;
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
     const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
+    const PackedLayer& pk = packed_[static_cast<std::size_t>(l)];
     float* kc = cache.k(l);
     float* vc = cache.v(l);
 
@@ -168,7 +186,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       float* q = qkv.get() + static_cast<std::size_t>(r0) * C3;
       layer_norm(n, C, x.get() + static_cast<std::size_t>(r0) * C, C, lw.ln1_w.data(),
                  lw.ln1_b.data(), eps, ln, C);
-      linear_sgemm(n, C3, C, ln, C, lw.qkv_w.data(), lw.qkv_b.data(), q, C3);
+      matmul_packed(n, ln, C, pk.qkv, lw.qkv_b.data(), q, C3);
       for (int i = 0; i < n; ++i) {
         const int pos = P + r0 + i;
         float* row = q + static_cast<std::size_t>(i) * C3;
@@ -206,16 +224,16 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       float* a = tmp.get() + off;   // attention output
       float* m = att.get() + off;   // attention heads, then ln2, then mlp output
       float* hr = h4.get() + static_cast<std::size_t>(r0) * I;
-      linear_sgemm(n, C, C, m, C, lw.dense_w.data(), lw.dense_b.data(), a, C);
+      matmul_packed(n, m, C, pk.dense, lw.dense_b.data(), a, C);
       if (cf.use_parallel_residual) {
         layer_norm(n, C, xr, C, lw.ln2_w.data(), lw.ln2_b.data(), eps, m, C);
       } else {
         for (std::size_t i = 0; i < nC; ++i) a[i] = a[i] + xr[i];  // attn_output + residual
         layer_norm(n, C, a, C, lw.ln2_w.data(), lw.ln2_b.data(), eps, m, C);
       }
-      linear_sgemm(n, I, C, m, C, lw.fc_w.data(), lw.fc_b.data(), hr, I);
+      matmul_packed(n, m, C, pk.fc, lw.fc_b.data(), hr, I);
       gelu_inplace(hr, static_cast<std::size_t>(n) * I);
-      linear_sgemm(n, C, I, hr, I, lw.proj_w.data(), lw.proj_b.data(), m, C);
+      matmul_packed(n, hr, I, pk.proj, lw.proj_b.data(), m, C);
       if (cf.use_parallel_residual) {
         for (std::size_t i = 0; i < nC; ++i) xr[i] = (m[i] + a[i]) + xr[i];  // mlp + attn + x
       } else {
@@ -246,7 +264,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
                    weights_.final_ln_w.data(), weights_.final_ln_b.data(), eps,
                    fin + static_cast<std::size_t>(i) * C, C);
       }
-      linear_sgemm(n, V, C, fin, C, weights_.embed_out.data(), nullptr, logits, V);
+      matmul_packed(n, fin, C, embed_out_, nullptr, logits, V);
       for (int i = 0; i < n; ++i)
         sink(logit_rows[static_cast<std::size_t>(k0 + i)],
              std::span<const float>(logits + static_cast<std::size_t>(i) * V,
@@ -290,8 +308,9 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
 
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
     const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
+    const PackedLayer& pk = packed_[static_cast<std::size_t>(l)];
     layer_norm(B, C, x.get(), C, lw.ln1_w.data(), lw.ln1_b.data(), eps, ln.get(), C);
-    matmul_rows_invariant(B, C3, C, ln.get(), C, lw.qkv_w.data(), lw.qkv_b.data(), qkv.get(), C3);
+    matmul_packed(B, ln.get(), C, pk.qkv, lw.qkv_b.data(), qkv.get(), C3);
     for (int b = 0; b < B; ++b) {
       KvCache& cache = *caches[static_cast<std::size_t>(b)];
       const int pos = cache.length(), cap = cache.capacity();
@@ -316,16 +335,16 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
                     cache.v(l) + static_cast<std::size_t>(h) * cap * D,
                     att.get() + static_cast<std::size_t>(b) * C + h * D, scratch.data());
     });
-    matmul_rows_invariant(B, C, C, att.get(), C, lw.dense_w.data(), lw.dense_b.data(), a.get(), C);
+    matmul_packed(B, att.get(), C, pk.dense, lw.dense_b.data(), a.get(), C);
     if (cf.use_parallel_residual) {
       layer_norm(B, C, x.get(), C, lw.ln2_w.data(), lw.ln2_b.data(), eps, ln.get(), C);
     } else {
       for (std::size_t i = 0; i < BC; ++i) a[i] = a[i] + x[i];
       layer_norm(B, C, a.get(), C, lw.ln2_w.data(), lw.ln2_b.data(), eps, ln.get(), C);
     }
-    matmul_rows_invariant(B, I, C, ln.get(), C, lw.fc_w.data(), lw.fc_b.data(), h4.get(), I);
+    matmul_packed(B, ln.get(), C, pk.fc, lw.fc_b.data(), h4.get(), I);
     gelu_inplace(h4.get(), static_cast<std::size_t>(B) * I);
-    matmul_rows_invariant(B, C, I, h4.get(), I, lw.proj_w.data(), lw.proj_b.data(), att.get(), C);
+    matmul_packed(B, h4.get(), I, pk.proj, lw.proj_b.data(), att.get(), C);
     if (cf.use_parallel_residual) {
       for (std::size_t i = 0; i < BC; ++i) x[i] = (att[i] + a[i]) + x[i];
     } else {
@@ -338,8 +357,8 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
   for (int b0 = 0; b0 < B; b0 += kLogitChunk) {
     const int n = std::min(kLogitChunk, B - b0);
     auto buf = pool_->take(static_cast<std::size_t>(n) * V);
-    matmul_rows_invariant(n, V, C, ln.get() + static_cast<std::size_t>(b0) * C, C,
-                          weights_.embed_out.data(), nullptr, buf.data(), V);
+    matmul_packed(n, ln.get() + static_cast<std::size_t>(b0) * C, C, embed_out_, nullptr,
+                  buf.data(), V);
     parallel_tasks(n, [&](int i) {
       sink(b0 + i, std::span<const float>(buf.data() + static_cast<std::size_t>(i) * V,
                                           static_cast<std::size_t>(V)));

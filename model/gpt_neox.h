@@ -11,19 +11,23 @@
 // Thread safety: const after construction; forward()/decode() may run concurrently on distinct
 // caches. All mutable state lives in the KvCache and in per-call scratch.
 //
-// Determinism (causal_lm.h): forward() computes one sequence with its own sgemm calls, its rows
-// split into FIXED chunks (kRowChunk rows for the layers, kAttnChunk queries x 1 head for
-// attention, kLogitChunk requested rows for the logits), the chunks dispatched over TBB; the
-// split depends only on the call, never on the thread count. decode() uses the position-invariant
-// product (gemm.h), so a sequence's logits do not depend on which sequences share the call.
+// Determinism (causal_lm.h): every weight product uses the position-invariant matmul_packed
+// (gemm.h: one fma chain per element in a fixed order), so its values do not depend on how rows
+// are chunked, on the thread count or on which sequences share a decode() call. Attention in
+// forward() uses sgemm per (FIXED chunk of kAttnChunk queries, head) of one sequence — the split
+// depends only on the call, never on the thread count; decode() attends one query at a time with
+// a fixed-order kernel. Row chunks (kRowChunk) and logit chunks (kLogitChunk) only bound memory
+// and give TBB tasks.
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string_view>
+#include <vector>
 
 #include "model/causal_lm.h"
+#include "model/gemm.h"
 #include "model/kernels.h"
 #include "model/neox_config.h"
 #include "model/neox_weights.h"
@@ -53,7 +57,6 @@ class GptNeox final : public CausalLm {
   static std::unique_ptr<GptNeox> random(const NeoxConfig& config, std::uint64_t seed);
 
   const NeoxConfig& config() const { return config_; }
-  const NeoxWeights& weights() const { return weights_; }
 
   int vocab_size() const override { return config_.vocab_size; }
   int max_positions() const override { return config_.max_position_embeddings; }
@@ -78,8 +81,16 @@ class GptNeox final : public CausalLm {
   void check_cache(const KvCache& cache, int n_new) const;
   void check_token(Token t) const;
 
+  // The weight matrices, repacked for matmul_packed (the HF-layout copies are released after
+  // packing; NeoxWeights keeps embed_in, the LayerNorm parameters and the biases).
+  struct PackedLayer {
+    PackedWeight qkv, dense, fc, proj;
+  };
+
   NeoxConfig config_;
   NeoxWeights weights_;
+  std::vector<PackedLayer> packed_;
+  PackedWeight embed_out_;
   RotaryTable rotary_;
   float attn_scale_;
   std::unique_ptr<ScratchPool> pool_;  // reusable scratch buffers (thread-safe), not model state

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace pythia::model {
@@ -52,42 +53,58 @@ TEST(Gemm, LinearSgemmMatchesDoubleReference) {
   EXPECT_LT(err, 1e-5);
 }
 
-TEST(Gemm, InvariantKernelMatchesDoubleReference) {
-  for (const int K : {1, 15, 16, 17, 64, 100, 512}) {
-    const int M = 7, N = 11;
+TEST(Gemm, PackedWeightKeepsEveryElement) {
+  const int N = 70, K = 9;
+  const auto W = random_vec(static_cast<std::size_t>(N) * K, 10);
+  const PackedWeight P(W.data(), N, K);
+  EXPECT_EQ(P.n_panels(), 2);
+  for (int n = 0; n < N; ++n)
+    for (int k = 0; k < K; ++k) ASSERT_EQ(P.at(n, k), W[static_cast<std::size_t>(n) * K + k]);
+}
+
+TEST(Gemm, PackedProductMatchesDoubleReference) {
+  for (const auto& [M, N, K] : {std::tuple{7, 11, 1}, std::tuple{13, 64, 17}, std::tuple{6, 130, 512},
+                                std::tuple{100, 300, 96}}) {
     const auto X = random_vec(static_cast<std::size_t>(M) * K, 4);
     const auto W = random_vec(static_cast<std::size_t>(N) * K, 5);
-    const auto b = random_vec(N, 6);
-    std::vector<float> Y(static_cast<std::size_t>(M) * N);
-    matmul_rows_invariant(M, N, K, X.data(), K, W.data(), b.data(), Y.data(), N);
+    const auto b = random_vec(static_cast<std::size_t>(N), 6);
+    const PackedWeight P(W.data(), N, K);
+    std::vector<float> Y(static_cast<std::size_t>(M) * N), Yn(Y.size());
+    matmul_packed(M, X.data(), K, P, b.data(), Y.data(), N);
+    matmul_packed(M, X.data(), K, P, nullptr, Yn.data(), N);
     const double err = max_rel_err(M, N, K, X, W, b.data(), Y);
-    std::printf("matmul_rows_invariant K=%d max relative error %.3g (tol 1e-5)\n", K, err);
-    EXPECT_LT(err, 1e-5) << "K=" << K;
+    const double err_nobias = max_rel_err(M, N, K, X, W, nullptr, Yn);
+    std::printf("matmul_packed M=%d N=%d K=%d max relative error %.3g / %.3g without bias (tol 1e-5)\n",
+                M, N, K, err, err_nobias);
+    EXPECT_LT(err, 1e-5);
+    EXPECT_LT(err_nobias, 1e-5);
   }
 }
 
-TEST(Gemm, InvariantKernelIsBitExactWhateverTheBatch) {
-  // Big enough to take the parallel path (M*N*K >= 1e6) and all tile remainders.
-  const int K = 200, N = 1031, M = 13;
+TEST(Gemm, PackedProductIsBitExactWhateverTheBatch) {
+  // Large enough for the parallel path (several row blocks and panel groups) and every tile
+  // remainder; compared with the element-by-element formula and with other batchings.
+  const int K = 200, N = 1031, M = 203;
   const auto X = random_vec(static_cast<std::size_t>(M) * K, 7);
   const auto W = random_vec(static_cast<std::size_t>(N) * K, 8);
   const auto b = random_vec(N, 9);
-  std::vector<float> full(static_cast<std::size_t>(M) * N);
-  matmul_rows_invariant(M, N, K, X.data(), K, W.data(), b.data(), full.data(), N);
+  const PackedWeight P(W.data(), N, K);
+  std::vector<float> full(static_cast<std::size_t>(M) * N), portable(full.size());
+  matmul_packed(M, X.data(), K, P, b.data(), full.data(), N);
+  matmul_packed_portable(M, X.data(), K, P, b.data(), portable.data(), N);
+  EXPECT_EQ(std::memcmp(full.data(), portable.data(), sizeof(float) * full.size()), 0)
+      << "SIMD kernel differs from the documented fma chain";
   int mismatches = 0;
-  // Each row alone.
-  for (int m = 0; m < M; ++m) {
-    std::vector<float> one(N);
-    matmul_rows_invariant(1, N, K, X.data() + static_cast<std::size_t>(m) * K, K, W.data(), b.data(),
-                          one.data(), N);
+  for (int m = 0; m < M; m += 17) {  // rows alone
+    std::vector<float> one(static_cast<std::size_t>(N));
+    matmul_packed(1, X.data() + static_cast<std::size_t>(m) * K, K, P, b.data(), one.data(), N);
     if (std::memcmp(one.data(), full.data() + static_cast<std::size_t>(m) * N, sizeof(float) * N) != 0) ++mismatches;
   }
-  // Rows in reverse order, inside a batch of other sizes (M = 5 .. 13).
-  for (int sub = 5; sub <= M; ++sub) {
+  for (const int sub : {2, 5, 7, 13, 64, 97}) {  // reversed rows inside batches of other sizes
     std::vector<float> Xr(static_cast<std::size_t>(sub) * K), Yr(static_cast<std::size_t>(sub) * N);
     for (int i = 0; i < sub; ++i)
       std::memcpy(Xr.data() + static_cast<std::size_t>(i) * K, X.data() + static_cast<std::size_t>(sub - 1 - i) * K, sizeof(float) * K);
-    matmul_rows_invariant(sub, N, K, Xr.data(), K, W.data(), b.data(), Yr.data(), N);
+    matmul_packed(sub, Xr.data(), K, P, b.data(), Yr.data(), N);
     for (int i = 0; i < sub; ++i)
       if (std::memcmp(Yr.data() + static_cast<std::size_t>(i) * N,
                       full.data() + static_cast<std::size_t>(sub - 1 - i) * N, sizeof(float) * N) != 0)

@@ -1,0 +1,282 @@
+// Forward-pass throughput of GptNeox (fp32) on the pythia-70m and pythia-160m shapes with random
+// weights made in memory, next to the OpenBLAS sgemm rate measured in the same run
+// (perf-anchors.md §5-6: scoring >= 60-85 % of the sgemm rate; 64-token scoring >= 1800 tok/s
+// for 70m at 2 threads; 2048-token windows >= 1400 tok/s).
+//
+// Workloads (all logits rows computed, each row reduced to logsumexp + argmax as `score` does):
+//   score64   B 64-token sequences processed concurrently (one forward() each), B = 1, 4, 16, 64
+//   score2048 one 2048-token sequence (parallel inside the forward)
+//   memorize  B = 64 sequences: 32-token prefix forward (last row) + 31 batched decode() steps
+// Useful FLOPs per token: 2 x (4 C^2 + 2 C I) per layer + causal attention 4 C x avg keys per
+// layer + 2 C V for the logits (perf-anchors §3 counting: 89.7 MFLOP/token for 70m at 64 tokens).
+// sgemm rate: `threads` concurrent single-threaded cblas_sgemm calls (how the model uses BLAS).
+//
+// Usage: bench_forward [--quick] [--reps N] [--models 70m,160m] [--threads 1,2]
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "harness/threading.h"
+#include "model/gemm.h"
+#include "model/gpt_neox.h"
+#include "model/logit_ops.h"
+
+namespace {
+
+using pythia::model::GptNeox;
+using pythia::model::KvCache;
+using pythia::model::NeoxConfig;
+using pythia::model::Token;
+using Clock = std::chrono::steady_clock;
+
+std::string run_cmd(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  return "unknown";
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// Median seconds of `reps` runs of f (after one warm-up run when warm).
+double time_it(int reps, const std::function<void()>& f, bool warm = true) {
+  if (warm) f();
+  std::vector<double> t;
+  for (int r = 0; r < reps; ++r) {
+    const auto t0 = Clock::now();
+    f();
+    t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
+  }
+  return median(t);
+}
+
+struct Shape {
+  const char* what;
+  int M, N, K;
+};
+
+// GFLOP/s of `threads` concurrent sgemm calls of one shape.
+double sgemm_rate(const Shape& s, int threads, int reps) {
+  std::vector<std::vector<float>> A(static_cast<std::size_t>(threads)), C(A.size());
+  std::vector<float> B(static_cast<std::size_t>(s.N) * s.K, 0.01f);
+  for (auto& a : A) a.assign(static_cast<std::size_t>(s.M) * s.K, 0.02f);
+  for (auto& c : C) c.assign(static_cast<std::size_t>(s.M) * s.N, 0.0f);
+  const double flop = 2.0 * s.M * s.N * s.K * threads;
+  // Enough calls per timing for ~0.2 s.
+  const int calls = std::max(1, static_cast<int>(2e10 / (2.0 * s.M * s.N * s.K)));
+  const double t = time_it(reps, [&] {
+    tbb::parallel_for(0, threads, [&](int i) {
+      for (int c = 0; c < calls; ++c)
+        pythia::model::sgemm_nt(s.M, s.N, s.K, 1.0f, A[static_cast<std::size_t>(i)].data(), s.K,
+                                B.data(), s.K, 0.0f, C[static_cast<std::size_t>(i)].data(), s.N);
+    }, tbb::static_partitioner());
+  });
+  return flop * calls / t / 1e9;
+}
+
+// GFLOP/s of `threads` concurrent matmul_packed calls of one shape (the model's weight products).
+double packed_rate(const Shape& s, int threads, int reps) {
+  std::vector<std::vector<float>> A(static_cast<std::size_t>(threads)), C(A.size());
+  const std::vector<float> B(static_cast<std::size_t>(s.N) * s.K, 0.01f);
+  const pythia::model::PackedWeight P(B.data(), s.N, s.K);
+  for (auto& a : A) a.assign(static_cast<std::size_t>(s.M) * s.K, 0.02f);
+  for (auto& c : C) c.assign(static_cast<std::size_t>(s.M) * s.N, 0.0f);
+  const double flop = 2.0 * s.M * s.N * s.K * threads;
+  const int calls = std::max(1, static_cast<int>(2e10 / (2.0 * s.M * s.N * s.K)));
+  const double t = time_it(reps, [&] {
+    tbb::parallel_for(0, threads, [&](int i) {
+      for (int c = 0; c < calls; ++c)
+        pythia::model::matmul_packed(s.M, A[static_cast<std::size_t>(i)].data(), s.K, P, nullptr,
+                                     C[static_cast<std::size_t>(i)].data(), s.N);
+    }, tbb::static_partitioner());
+  });
+  return flop * calls / t / 1e9;
+}
+
+double flops_per_token(const NeoxConfig& c, int T) {
+  const double C = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
+  const double avg_keys = (T + 1) / 2.0;
+  return c.num_hidden_layers * (2.0 * (4 * C * C + 2 * C * I) + 4.0 * C * avg_keys) + 2.0 * C * V;
+}
+
+std::vector<std::vector<Token>> random_sequences(int n, int len, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::uniform_int_distribution<int> d(0, 50276);
+  std::vector<std::vector<Token>> v(static_cast<std::size_t>(n), std::vector<Token>(static_cast<std::size_t>(len)));
+  for (auto& s : v)
+    for (auto& t : s) t = d(rng);
+  return v;
+}
+
+// Scores every sequence (all rows; logsumexp + argmax per row), `batch` at a time concurrently.
+void score_all(const GptNeox& m, const std::vector<std::vector<Token>>& seqs, int batch) {
+  for (std::size_t b0 = 0; b0 < seqs.size(); b0 += static_cast<std::size_t>(batch)) {
+    const std::size_t b1 = std::min(seqs.size(), b0 + static_cast<std::size_t>(batch));
+    tbb::parallel_for(b0, b1, [&](std::size_t i) {
+      const auto& ids = seqs[i];
+      std::vector<int> rows(ids.size());
+      for (std::size_t r = 0; r < rows.size(); ++r) rows[r] = static_cast<int>(r);
+      std::vector<double> lse(ids.size());
+      std::vector<int> arg(ids.size());
+      KvCache cache = m.make_cache(static_cast<int>(ids.size()));
+      m.forward(ids, cache, rows, [&](int r, std::span<const float> lg) {
+        lse[static_cast<std::size_t>(r)] = pythia::model::logsumexp(lg);
+        arg[static_cast<std::size_t>(r)] = pythia::model::argmax(lg);
+      });
+    });
+  }
+}
+
+// eval_memorization-style: 32-token prefixes, 32 greedy tokens (EOS masked), B at once.
+void memorize_batch(const GptNeox& m, const std::vector<std::vector<Token>>& prefixes) {
+  const std::size_t B = prefixes.size();
+  std::vector<KvCache> caches(B);
+  std::vector<Token> next(B);
+  tbb::parallel_for(std::size_t{0}, B, [&](std::size_t i) {
+    caches[i] = m.make_cache(64);
+    m.forward(prefixes[i], caches[i], std::vector<int>{31}, [&](int, std::span<const float> lg) {
+      next[i] = pythia::model::argmax(lg, 0);
+    });
+  });
+  std::vector<KvCache*> ptrs;
+  for (auto& c : caches) ptrs.push_back(&c);
+  for (int step = 1; step < 32; ++step) {
+    const std::vector<Token> cur = next;
+    m.decode(cur, ptrs, [&](int b, std::span<const float> lg) {
+      next[static_cast<std::size_t>(b)] = pythia::model::argmax(lg, 0);
+    });
+  }
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ',')) v.push_back(x);
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool quick = false;
+  int reps = 3;
+  std::vector<std::string> models = {"70m", "160m"};
+  std::vector<int> thread_counts = {1, 2};
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--quick") quick = true;
+    else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--models" && i + 1 < argc) models = split(argv[++i]);
+    else if (a == "--threads" && i + 1 < argc) {
+      thread_counts.clear();
+      for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
+    } else {
+      std::fprintf(stderr, "usage: bench_forward [--quick] [--reps N] [--models 70m,160m] [--threads 1,2]\n");
+      return 2;
+    }
+  }
+  pythia::model::use_single_threaded_blas();
+  std::printf("bench_forward  commit %s  CPU %s\nBLAS: %s\n",
+              run_cmd(std::string("git -C ") + PYTHIA_SOURCE_DIR + " rev-parse --short HEAD").c_str(),
+              cpu_model().c_str(), pythia::model::blas_config().c_str());
+  std::printf("fixed chunks: rows %d, attention queries %d, logit rows %d; median of %d reps\n\n",
+              GptNeox::kRowChunk, GptNeox::kAttnChunk, GptNeox::kLogitChunk, reps);
+
+  struct ModelCase {
+    std::string name;
+    NeoxConfig cfg;
+    std::unique_ptr<GptNeox> model;
+  };
+  std::vector<ModelCase> cases;
+  for (const auto& name : models) {
+    NeoxConfig c;  // defaults are pythia-70m's
+    if (name == "160m") {
+      c.hidden_size = 768;
+      c.num_hidden_layers = 12;
+      c.num_attention_heads = 12;
+      c.intermediate_size = 3072;
+    } else if (name != "70m") {
+      std::fprintf(stderr, "unknown model %s (70m, 160m)\n", name.c_str());
+      return 2;
+    }
+    cases.push_back({name, c, GptNeox::random(c, 1234)});
+  }
+
+  for (const int threads : thread_counts) {
+    pythia::harness::ThreadSetup ts(threads);
+    std::printf("=== threads %d ===\n", threads);
+    const std::vector<Shape> shapes = {{"square-ish 2048x2048x512", 2048, 2048, 512},
+                                       {"qkv 70m, 128-row chunk", 128, 1536, 512},
+                                       {"fc 70m, 128-row chunk", 128, 2048, 512},
+                                       {"fc 70m, 64 rows", 64, 2048, 512},
+                                       {"unembed 70m, 64 rows", 64, 50304, 512},
+                                       {"fc 160m, 128-row chunk", 128, 3072, 768}};
+    double ref_rate = 0.0;
+    for (const auto& s : shapes) {
+      const double r = sgemm_rate(s, threads, reps);
+      const double rp = packed_rate(s, threads, reps);
+      if (ref_rate == 0.0) ref_rate = r;
+      std::printf("  %-28s M=%5d N=%5d K=%4d : sgemm %6.1f GFLOP/s, matmul_packed %6.1f (%.2fx)\n",
+                  s.what, s.M, s.N, s.K, r, rp, rp / r);
+    }
+    for (const auto& mc : cases) {
+      const GptNeox& m = *mc.model;
+      const double f64 = flops_per_token(mc.cfg, 64), f2048 = flops_per_token(mc.cfg, 2048);
+      std::printf("  pythia-%s shapes (C %d, layers %d, heads %d, I %d, V %d): %.1f MFLOP/token at T=64, %.1f at T=2048\n",
+                  mc.name.c_str(), mc.cfg.hidden_size, mc.cfg.num_hidden_layers,
+                  mc.cfg.num_attention_heads, mc.cfg.intermediate_size, mc.cfg.vocab_size,
+                  f64 / 1e6, f2048 / 1e6);
+      const int n_seq = quick ? 32 : 64;
+      const auto seqs = random_sequences(n_seq, 64, 7);
+      for (const int batch : {1, 4, 16, 64}) {
+        if (batch > n_seq) continue;
+        const double t = time_it(reps, [&] { score_all(m, seqs, batch); });
+        const double tok_s = n_seq * 64 / t;
+        std::printf("    score64   batch %2d : %7.0f tok/s  %6.1f GFLOP/s useful  (%.0f %% of sgemm)\n",
+                    batch, tok_s, tok_s * f64 / 1e9, 100.0 * tok_s * f64 / 1e9 / ref_rate);
+      }
+      {
+        const auto long_seq = random_sequences(1, 2048, 8);
+        const double t = time_it(quick ? 1 : std::max(1, reps - 1), [&] { score_all(m, long_seq, 1); }, !quick);
+        const double tok_s = 2048 / t;
+        std::printf("    score2048 batch  1 : %7.0f tok/s  %6.1f GFLOP/s useful  (%.0f %% of sgemm)\n",
+                    tok_s, tok_s * f2048 / 1e9, 100.0 * tok_s * f2048 / 1e9 / ref_rate);
+      }
+      {
+        const auto prefixes = random_sequences(64, 32, 9);
+        const double t = time_it(reps, [&] { memorize_batch(m, prefixes); });
+        // Useful FLOPs as perf-anchors §0 counts them: 32 prefix tokens without logits except
+        // the last, 31 decoded tokens with logits.
+        std::printf("    memorize  batch 64 : %7.1f seq/s (32-token prefix + 32 greedy tokens, KV cache)\n",
+                    64 / t);
+      }
+    }
+    std::printf("\n");
+  }
+  return 0;
+}
