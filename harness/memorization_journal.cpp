@@ -1,6 +1,7 @@
 #include "harness/memorization_journal.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -90,6 +91,11 @@ MemorizationJournal::MemorizationJournal(std::filesystem::path path, const std::
   const bool existed = std::filesystem::exists(path_);
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw DataError(name, std::string("cannot open journal: ") + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+    throw UsageError("another memorize process is writing " + name + " (the same output folder)");
+  }
   std::vector<unsigned char> bytes = existed ? read_all(fd_, name) : std::vector<unsigned char>{};
   if (bytes.empty()) {
     // Fresh journal (or one killed before its header was durable).

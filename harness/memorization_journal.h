@@ -11,6 +11,7 @@
 // truncated there (a kill during a write loses at most the block being written). A journal
 // written with a different configuration text is refused (UsageError listing the differing keys
 // when the text is JSON), so a resumed run can never mix two configurations.
+// The file is flock()ed while open: a second process on the same folder is refused (UsageError).
 // Thread safety: none; one owner (the pipeline's serial output stage appends).
 #pragma once
 

@@ -316,6 +316,11 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   }
 
   MemorizationJournal journal(out_dir / kJournal, config_text);
+  // Temporary files of a run killed while writing its outputs (".<name>.tmp-<pid>").
+  for (const auto& e : fs::directory_iterator(out_dir)) {
+    const std::string n = e.path().filename().string();
+    if (n.rfind(".memorization", 0) == 0 && n.find(".tmp-") != std::string::npos) fs::remove(e.path());
+  }
   summary.rows_resumed = journal.rows_done();
   const auto todo = missing_blocks(lo, hi, journal.blocks(), static_cast<std::uint64_t>(o.batch_size));
 

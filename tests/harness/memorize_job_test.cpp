@@ -286,6 +286,7 @@ TEST_F(MemorizeJobTest, JournalRefusesAnotherConfiguration) {
     EXPECT_NE(std::string(e.what()).find("b: journal 2, now 3"), std::string::npos) << e.what();
   }
   MemorizationJournal j(p, R"({"a":1,"b":2})");
+  EXPECT_THROW(MemorizationJournal(p, R"({"a":1,"b":2})"), UsageError);  // locked by `j`
   ASSERT_EQ(j.blocks().size(), 1u);
   const auto rows = j.read(j.blocks()[0]);
   EXPECT_EQ(rows[0].index, 10u);
