@@ -153,6 +153,10 @@ ResolvedModel resolve_model(std::string_view model, std::string_view revision) {
     }
     return {sub, display_name(path), std::string(revision)};
   }
+  if (fs::exists(path, ec)) {
+    throw DataError(path.string(), "is a file; pass the checkpoint folder that holds config.json "
+                                   "and the weights");
+  }
   if (!looks_like_repo_id(model)) {
     throw DataError(std::string(model), "no such model folder, and not a Hugging Face repo id "
                                         "of the form ORG/NAME");

@@ -184,6 +184,10 @@ TEST_F(ResolverTest, NeitherFolderNorRepoId) {
   EXPECT_NE(msg.find("no such model folder, and not a Hugging Face repo id"), std::string::npos)
       << msg;
   EXPECT_THROW(list_revisions("a/b/c"), DataError);
+  checkpoint(root_ / "m");
+  std::ofstream(root_ / "m" / "model.safetensors") << "x";
+  const auto file_msg = message_of([&] { resolve_model((root_ / "m" / "model.safetensors").string(), ""); });
+  EXPECT_NE(file_msg.find("is a file; pass the checkpoint folder"), std::string::npos) << file_msg;
 }
 
 }  // namespace
