@@ -25,6 +25,7 @@
 #include "harness/memorization_output.h"
 #include "harness/memorization_scanner.h"
 #include "harness/progress.h"
+#include "model/gemm.h"
 
 namespace pythia::harness {
 namespace po = boost::program_options;
@@ -417,6 +418,7 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
                  {"rows_resumed", summary.rows_resumed},
                  {"journal_bytes_truncated", journal.truncated_bytes()},
                  {"host", host_name()},
+                 {"blas", model::blas_config()},
                  {"config_sha256", config_sha}};
   const J timing = {{"started_utc", started},
                     {"finished_utc", utc_now()},
