@@ -134,7 +134,6 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
   results::EvalRun run;
   for (const auto& task : loaded) {
     EvalSettings settings;
-    settings.limit = limit;
     settings.bootstrap_iters = o.bootstrap_iters;
     settings.v03_bootstrap_order = o.format == "pythia-v0";
     std::unique_ptr<Progress> progress;

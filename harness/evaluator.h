@@ -72,7 +72,6 @@ std::uint64_t planned_positions(const model::CausalLm& lm, std::span<const Token
                                 std::span<const std::int64_t> group_key);
 
 struct EvalSettings {
-  std::optional<std::int64_t> limit;      // first N documents
   std::int64_t bootstrap_iters = 100000;  // lm-eval default
   Token prefix_token = 0;                 // Pythia: <|endoftext|> = BOS = EOS = 0
   // Bootstrap the perplexity stderr over the documents in lm-eval v0.3's order (the evaluated

@@ -1,0 +1,110 @@
+// Evaluation throughput of the eval path (harness/evaluator.h: requests -> encode -> grouped,
+// cache-reusing scoring on CausalLm -> metrics) per task on the pythia-70m shape with random
+// weights (GptNeox::random), at 1 and 2 threads: requests/s and tokens/s (positions fed to the
+// model), on the first --docs documents of each task from tests/fixtures/tasks.
+// Figures are comparable as ratios inside one run (same machine, same moment).
+//
+// Usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/evaluator.h"
+#include "harness/threading.h"
+#include "model/gemm.h"
+#include "model/gpt_neox.h"
+#include "model/tokenizer.h"
+#include "tasks/registry.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string run_cmd(const std::string& cmd) {
+  std::string out;
+  if (FILE* p = popen(cmd.c_str(), "r")) {
+    char buf[256];
+    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
+    pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
+  return out;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ',')) v.push_back(x);
+  return v;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::int64_t docs = 24;
+  std::vector<int> thread_counts = {1, 2};
+  std::vector<std::string> names = pythia::tasks::task_names();
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--docs" && i + 1 < argc) {
+      docs = std::max<std::int64_t>(1, std::atoll(argv[++i]));
+    } else if (a == "--threads" && i + 1 < argc) {
+      thread_counts.clear();
+      for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
+    } else if (a == "--tasks" && i + 1 < argc) {
+      names = split(argv[++i]);
+    } else {
+      std::fprintf(stderr, "usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...]\n");
+      return 2;
+    }
+  }
+  const fs::path src(PYTHIA_SOURCE_DIR);
+  std::printf("bench_eval  commit %s  cpu %s  hw threads %u\nBLAS: %s\n",
+              run_cmd("git -C " + src.string() + " rev-parse --short HEAD").c_str(),
+              cpu_model().c_str(), std::thread::hardware_concurrency(),
+              pythia::model::blas_config().c_str());
+  pythia::model::NeoxConfig cfg;  // defaults = pythia-70m: 6 x 512, 8 heads, vocab 50304
+  const auto model = pythia::model::GptNeox::random(cfg, 1234);
+  const auto tok = pythia::model::Tokenizer::from_file(src / "tests/fixtures/tokenizer/20B_tokenizer.json.gz");
+  const pythia::harness::EncodeFn enc = [&](std::string_view s) { return tok.encode(s); };
+  std::printf("model: pythia-70m shape (random weights), first %lld documents per task "
+              "(wikitext: min(N, 8) pages)\n\n",
+              static_cast<long long>(docs));
+  std::printf("%-15s %7s %9s %9s %8s %11s %11s\n", "task", "threads", "requests", "tokens",
+              "seconds", "requests/s", "tokens/s");
+  for (const auto& name : names) {
+    auto task = pythia::tasks::make_task(name);
+    task->load(src / "tests/fixtures/tasks", docs);
+    double base_tps = 0.0;
+    for (int t : thread_counts) {
+      pythia::harness::ThreadSetup threads(t);
+      pythia::harness::EvalSettings s;
+      s.bootstrap_iters = 0;  // time the model path, not the bootstrap
+      const auto t0 = std::chrono::steady_clock::now();
+      const auto ev = pythia::harness::evaluate_task(*task, *model, enc, s);
+      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      const double tps = static_cast<double>(ev.positions) / sec;
+      if (base_tps == 0.0) base_tps = tps;
+      std::printf("%-15s %7d %9zu %9llu %8.2f %11.1f %11.0f  (x%.2f vs %d thread)\n", name.c_str(), t,
+                  ev.records.size(), static_cast<unsigned long long>(ev.positions), sec,
+                  static_cast<double>(ev.records.size()) / sec, tps, tps / base_tps, thread_counts[0]);
+    }
+  }
+  return 0;
+}
