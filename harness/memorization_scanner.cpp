@@ -113,6 +113,7 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
       next_t[b] = m + 1;
       r.score_known = true;
     }
+    if (next_t[b] >= W) caches[b] = model::KvCache();  // no decoding: free the cache now
     out[b] = r;
   };
   if (parallel && B > 1) {

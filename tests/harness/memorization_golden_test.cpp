@@ -222,6 +222,14 @@ TEST(MemorizationGolden, ProbeRowsEqualGoldenCsvs) {
     run_memorize_job(*lm, "mini-pythia", rev, o);
     const fs::path csv = tmp.path() / "mini-pythia" / rev / kScoresCsv;
     expect_csv_equal(csv, kFix / "golden/mini-pythia" / ("probe_memorization_" + rev + ".csv"), "probe " + rev);
+    // The teacher-forced pass alone (memorized-only mode) finds the same memorized rows.
+    o.memorized_only = true;
+    o.output = (tmp.path() / "fast").string();
+    run_memorize_job(*lm, "mini-pythia", rev, o);
+    const auto exact = nlohmann::json::parse(read_text(tmp.path() / "mini-pythia" / rev / kMemorizationJson));
+    const auto fast = nlohmann::json::parse(read_text(tmp.path() / "fast/mini-pythia" / rev / kMemorizationJson));
+    EXPECT_EQ(exact["memorized_indices"], fast["memorized_indices"]) << rev;
+    EXPECT_GT(fast["memorized_indices"].size(), 0u) << rev;
     if (rev == probe["built_from"]) {
       // The own-greedy rows are memorized by the checkpoint they were built from.
       const auto ours = parse_csv(read_gzip_file(csv), false);
