@@ -411,7 +411,7 @@ ValuePtr Machine::run() {
         break;
       }
       case 'b': {  // BUILD: only OrderedDict's _metadata attribute; dropped
-        ValuePtr state = pop();
+        (void)pop();  // the state: {'_metadata': OrderedDict(...)}
         if (top()->kind != Kind::kDict) {
           fail(std::string("BUILD on a ") + kind_name(top()->kind) + " is not allowed");
         }

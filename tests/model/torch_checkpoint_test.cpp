@@ -152,6 +152,28 @@ TEST_F(TorchCheckpointTest, ReadsStateDictWithSharedStorageAndOffsets) {
   EXPECT_EQ(store.find("w")->bytes.data() + 24, store.find("tail")->bytes.data());
 }
 
+TEST_F(TorchCheckpointTest, ReadsOrderedDictWithMetadata) {
+  // model.state_dict() is an OrderedDict carrying a `_metadata` attribute; protocol 2 pickles it
+  // as OrderedDict() REDUCE, SETITEMS, then {'_metadata': OrderedDict({'': {'version': 1}})} BUILD.
+  Pickle p;
+  p.global("collections", "OrderedDict").op(')').op('R');
+  p.op('(').str("w").tensor("FloatStorage", "0", 2, 0, {2}, {1}).op('u');
+  p.op('}').str("_metadata").global("collections", "OrderedDict").op(')').op('R');
+  p.str("").op('}').str("version").integer(1).op('s').op('s');  // OrderedDict[''] = {...}
+  p.op('s');                                                     // state['_metadata'] = ...
+  p.op('b');                                                     // BUILD
+  write_checkpoint(p.done(), {{"0", floats({5, 6})}});
+  const auto store = TensorStore::open(dir_);
+  EXPECT_EQ(store.names(), std::vector<std::string>{"w"});
+  const std::int64_t s2[] = {2};
+  EXPECT_EQ(store.read_f32("w", s2), (std::vector<float>{5, 6}));
+  // BUILD on anything but a dict is refused.
+  Pickle q;
+  q.op('}').str("w").tensor("FloatStorage", "0", 2, 0, {2}, {1}).op('}').op('b').op('s');
+  write_checkpoint(q.done(), {{"0", floats({5, 6})}});
+  expect_refused("BUILD on a tensor is not allowed");
+}
+
 TEST_F(TorchCheckpointTest, RefusesMaliciousGlobalsWithoutRunningAnything) {
   const fs::path marker = dir_ / "pwned";
   // The classic payload: GLOBAL 'posix system', ('touch <marker>',), REDUCE.
