@@ -7,6 +7,7 @@
 #pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -183,7 +184,98 @@ __attribute__((target("avx512f"))) void attention_one_avx512(int pos, int D, flo
   }
 }
 
+__attribute__((target("avx512f"))) float max_range_avx512(const float* x, int begin, int end,
+                                                         bool* any_nan) {
+  const __m512 ninf = _mm512_set1_ps(-std::numeric_limits<float>::infinity());
+  __m512 vmax = ninf;
+  __mmask16 nan = 0;
+  int i = begin;
+  for (; i + 16 <= end; i += 16) {
+    const __m512 v = _mm512_loadu_ps(x + i);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    vmax = _mm512_max_ps(v, vmax);  // NaN in v -> vmax kept
+  }
+  if (i < end) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (end - i)) - 1u);
+    const __m512 v = _mm512_mask_loadu_ps(ninf, m, x + i);
+    nan |= _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
+    vmax = _mm512_max_ps(v, vmax);
+  }
+  if (nan != 0) *any_nan = true;
+  return _mm512_reduce_max_ps(vmax);
+}
+
+__attribute__((target("avx512f"))) int first_equal_avx512(const float* x, int begin, int end,
+                                                         float value) {
+  const __m512 target = _mm512_set1_ps(value);
+  int i = begin;
+  for (; i + 16 <= end; i += 16) {
+    const __mmask16 eq = _mm512_cmp_ps_mask(_mm512_loadu_ps(x + i), target, _CMP_EQ_OQ);
+    if (eq != 0) return i + __builtin_ctz(eq);
+  }
+  for (; i < end; ++i)
+    if (x[i] == value) return i;
+  return -1;
+}
+
+float max_range(const float* x, int begin, int end, bool* any_nan) {
+  if (begin >= end) return -std::numeric_limits<float>::infinity();
+  if (have_avx512()) return max_range_avx512(x, begin, end, any_nan);
+  float m = -std::numeric_limits<float>::infinity();
+  for (int i = begin; i < end; ++i) {
+    if (std::isnan(x[i])) {
+      *any_nan = true;
+    } else if (x[i] > m) {
+      m = x[i];
+    }
+  }
+  return m;
+}
+
+int first_equal_range(const float* x, int begin, int end, float value) {
+  if (begin >= end) return -1;
+  if (have_avx512()) return first_equal_avx512(x, begin, end, value);
+  for (int i = begin; i < end; ++i)
+    if (x[i] == value) return i;
+  return -1;
+}
+
+// The segments of [0, n) without skip_a and skip_b, in ascending order (at most 3).
+int segments(int n, int skip_a, int skip_b, int (*seg)[2]) {
+  int lo = skip_a, hi = skip_b;
+  if (lo > hi) std::swap(lo, hi);
+  int count = 0, start = 0;
+  for (const int s : {lo, hi}) {
+    if (s < 0 || s >= n || s < start) continue;
+    seg[count][0] = start;
+    seg[count][1] = s;
+    ++count;
+    start = s + 1;
+  }
+  seg[count][0] = start;
+  seg[count][1] = n;
+  return count + 1;
+}
+
 }  // namespace
+
+float max_except(const float* x, int n, int skip_a, int skip_b, bool* any_nan) {
+  int seg[3][2];
+  const int k = segments(n, skip_a, skip_b, seg);
+  float m = -std::numeric_limits<float>::infinity();
+  for (int i = 0; i < k; ++i) m = std::max(m, max_range(x, seg[i][0], seg[i][1], any_nan));
+  return m;
+}
+
+int first_equal(const float* x, int n, float value, int skip_a, int skip_b) {
+  int seg[3][2];
+  const int k = segments(n, skip_a, skip_b, seg);
+  for (int i = 0; i < k; ++i) {
+    const int at = first_equal_range(x, seg[i][0], seg[i][1], value);
+    if (at >= 0) return at;
+  }
+  return -1;
+}
 
 void layer_norm(int T, int C, const float* x, int ldx, const float* gamma, const float* beta,
                 float eps, float* y, int ldy) {

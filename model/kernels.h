@@ -73,4 +73,11 @@ void softmax_inplace(float* x, int n);
 // float (|rel error| < 2e-7) on the AVX-512 path, std::exp in double otherwise.
 double sum_exp_shifted(const float* x, std::size_t n, float shift);
 
+// Largest x[i] over i in [0, n) other than skip_a and skip_b (-1 = none); -inf if nothing is
+// left. NaNs are ignored and reported through *any_nan (never null).
+float max_except(const float* x, int n, int skip_a, int skip_b, bool* any_nan);
+
+// Smallest i in [0, n), other than skip_a and skip_b, with x[i] == value; -1 if none.
+int first_equal(const float* x, int n, float value, int skip_a, int skip_b);
+
 }  // namespace pythia::model
