@@ -1,4 +1,4 @@
-// `pythia-harness sweep` over the 3 bundled mini-pythia checkpoints: a sweep killed midway
+// `pythia-harness sweep` (eval of 3 tasks + memorization) over the 3 bundled mini-pythia checkpoints: a sweep killed midway
 // (SIGKILL) and re-run finishes with the same files as an uninterrupted one. Same files = the same
 // set of paths; per-row scores (memorization_scores.csv.gz) byte-identical; memorization.json and
 // eval results equal except the keys that describe the process (run, timing, date, evaluation
@@ -34,6 +34,10 @@ std::vector<std::string> sweep_args(const fs::path& out) {
           "sweep",
           "--model", (kFixtures / "mini-pythia").string(),
           "--revisions", "all",
+          "--tasks", "piqa,winogrande,wikitext",
+          "--limit", "60",
+          "--data-dir", (kFixtures / "tasks").string(),
+          "--sweep-tokenizer", (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string(),
           "--memorize",
           "--data", (kFixtures / "mini-pile" / "document").string(),
           "--sequences-per-step", "16",
@@ -138,11 +142,11 @@ TEST(SweepResume, KilledMidwayThenRerunEqualsUninterrupted) {
     }
     ++compared;
   }
-  EXPECT_GE(compared, 9) << [&] {
+  EXPECT_GE(compared, 12) << [&] {
     std::string l;
     for (const auto& f : fa) l += f + "\n";
     return l;
-  }();  // 3 checkpoints x (memorization.json, scores, marker)
+  }();  
 
   // And compare agrees.
   std::array<char, 4096> buf;
