@@ -20,7 +20,7 @@ std::string tick_label(double v) {
   const double a = std::fabs(v);
   if (v == 0) return "0";
   if (a >= 1e5 || a < 1e-3) {
-    std::snprintf(buf, sizeof buf, "%.0e", v);
+    std::snprintf(buf, sizeof buf, "%.3g", v);  // 1.5e+07, not a rounded duplicate "2e+07"
   } else if (a >= 100) {
     std::snprintf(buf, sizeof buf, "%.0f", v);
   } else {
