@@ -46,6 +46,9 @@ struct Case {
   std::string task;
 };
 
+// Readable test names in ctest listings.
+inline void PrintTo(const Case& c, std::ostream* os) { *os << c.model << " " << c.task; }
+
 inline std::string case_name(const ::testing::TestParamInfo<Case>& info) {
   std::string s = info.param.model + "_" + info.param.task;
   for (char& c : s) {
