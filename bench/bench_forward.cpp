@@ -12,6 +12,7 @@
 // sgemm rate: `threads` concurrent single-threaded cblas_sgemm calls (how the model uses BLAS).
 //
 // Usage: bench_forward [--quick] [--reps N] [--models 70m,160m] [--threads 1,2]
+//                      [--only gemm|score64|score2048|memorize]
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -184,19 +185,21 @@ std::vector<std::string> split(const std::string& s) {
 
 int main(int argc, char** argv) {
   bool quick = false;
+  std::string only;  // gemm | score64 | score2048 | memorize (default: all)
   int reps = 3;
   std::vector<std::string> models = {"70m", "160m"};
   std::vector<int> thread_counts = {1, 2};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
+    else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--models" && i + 1 < argc) models = split(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
       for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else {
-      std::fprintf(stderr, "usage: bench_forward [--quick] [--reps N] [--models 70m,160m] [--threads 1,2]\n");
+      std::fprintf(stderr, "usage: bench_forward [--quick] [--reps N] [--models 70m,160m] [--threads 1,2] [--only gemm|score64|score2048|memorize]\n");
       return 2;
     }
   }
@@ -238,6 +241,7 @@ int main(int argc, char** argv) {
                                        {"fc 160m, 128-row chunk", 128, 3072, 768}};
     double ref_rate = 0.0;
     for (const auto& s : shapes) {
+      if (!only.empty() && only != "gemm") break;
       const double r = sgemm_rate(s, threads, reps);
       const double rp = packed_rate(s, threads, reps);
       if (ref_rate == 0.0) ref_rate = r;
@@ -254,20 +258,20 @@ int main(int argc, char** argv) {
       const int n_seq = quick ? 32 : 64;
       const auto seqs = random_sequences(n_seq, 64, 7);
       for (const int batch : {1, 4, 16, 64}) {
-        if (batch > n_seq) continue;
+        if (batch > n_seq || (!only.empty() && only != "score64")) continue;
         const double t = time_it(reps, [&] { score_all(m, seqs, batch); });
         const double tok_s = n_seq * 64 / t;
         std::printf("    score64   batch %2d : %7.0f tok/s  %6.1f GFLOP/s useful  (%.0f %% of sgemm)\n",
-                    batch, tok_s, tok_s * f64 / 1e9, 100.0 * tok_s * f64 / 1e9 / ref_rate);
+                    batch, tok_s, tok_s * f64 / 1e9, ref_rate > 0 ? 100.0 * tok_s * f64 / 1e9 / ref_rate : 0.0);
       }
-      {
+      if (only.empty() || only == "score2048") {
         const auto long_seq = random_sequences(1, 2048, 8);
         const double t = time_it(quick ? 1 : std::max(1, reps - 1), [&] { score_all(m, long_seq, 1); }, !quick);
         const double tok_s = 2048 / t;
         std::printf("    score2048 batch  1 : %7.0f tok/s  %6.1f GFLOP/s useful  (%.0f %% of sgemm)\n",
-                    tok_s, tok_s * f2048 / 1e9, 100.0 * tok_s * f2048 / 1e9 / ref_rate);
+                    tok_s, tok_s * f2048 / 1e9, ref_rate > 0 ? 100.0 * tok_s * f2048 / 1e9 / ref_rate : 0.0);
       }
-      {
+      if (only.empty() || only == "memorize") {
         const auto prefixes = random_sequences(64, 32, 9);
         const double t = time_it(reps, [&] { memorize_batch(m, prefixes); });
         // Useful FLOPs as perf-anchors §0 counts them: 32 prefix tokens without logits except

@@ -74,6 +74,37 @@ TEST_P(GptNeoxGolden, EveryPositionOfEverySequence) {
               name.c_str(), worst_lp, worst_lse, worst_row);
 }
 
+// The same sequence fed in three forward() calls (positions 0-99, 100-249, 250-299: attention
+// over keys already in the cache) still matches the goldens.
+TEST_P(GptNeoxGolden, ForwardInSeveralCallsUsesTheCache) {
+  const std::string name = GetParam();
+  const GptNeox& m = model(name);
+  const auto seqs = read_json(golden_dir(name) / "sequences.json");
+  std::vector<Token> ids;
+  for (const auto& seq : seqs["sequences"])
+    if (seq["name"] == "len0300") ids = seq["ids"].get<std::vector<Token>>();
+  ASSERT_EQ(ids.size(), 300u);
+  std::vector<double> lse(300), lp(299);
+  KvCache cache = m.make_cache(300);
+  std::size_t begin = 0;
+  for (const std::size_t end : {100u, 250u, 300u}) {
+    std::vector<int> rows;
+    for (std::size_t i = begin; i < end; ++i) rows.push_back(static_cast<int>(i - begin));
+    m.forward(std::span<const Token>(ids).subspan(begin, end - begin), cache, rows,
+              [&](int r, std::span<const float> lg) {
+                const std::size_t t = begin + static_cast<std::size_t>(r);
+                lse[t] = logsumexp(lg);
+                if (t + 1 < ids.size()) lp[t] = lg[static_cast<std::size_t>(ids[t + 1])] - lse[t];
+              });
+    begin = end;
+  }
+  EXPECT_EQ(cache.length(), 300);
+  const auto pos = read_json(golden_dir(name) / "positions_len0300.json");
+  std::printf("[%s / len0300 in 3 calls]\n", name.c_str());
+  compare("next_token_logprob", lp, pos["next_token_logprob"].get<std::vector<double>>(), kTol);
+  compare("logsumexp", lse, pos["logsumexp"].get<std::vector<double>>(), kTol);
+}
+
 TEST_P(GptNeoxGolden, HiddenStatesOfLen0007) {
   const std::string name = GetParam();
   const GptNeox& m = model(name);
