@@ -45,12 +45,12 @@ const char* const kUsage =
     "Usage: pythia-harness sweep [--model M] [--revisions R1,R2,...|all] [--tasks T1,T2,...]\n"
     "                            [--memorize --data PREFIX] [--output DIR] [eval/memorize flags]\n"
     "\n"
-    "Runs `eval` (when tasks are given) and/or `memorize` (with --memorize) on every listed\n"
+    "Runs `eval` (when --tasks is given) and/or `memorize` (with --memorize) on every listed\n"
     "checkpoint, loading each checkpoint once. Results go to DIR/<model>/<revision>/ exactly as\n"
     "`eval` and `memorize` write them, plus sweep_complete.json, written last: a re-run with the\n"
     "same arguments skips complete checkpoints, so a killed sweep resumes. A failing checkpoint\n"
-    "is reported and the others still run; the exit status is then 1 (3 if it was a bad file,\n"
-    "2 for a bad command line). `pythia-harness report DIR` plots the tree.\n"
+    "is reported and the others still run; the exit status is then 1 (a bad command line is\n"
+    "refused up front with 2). `pythia-harness report DIR` plots the tree.\n"
     "\n"
     "Without --model: the embedded default on the bundled fixtures -- model\n"
     "tests/fixtures/mini-pythia (all local revisions), all seven tasks with --limit 200 and\n"
@@ -86,7 +86,9 @@ int run_sweep(const Args& args) {
        "comma-separated revisions (step0,step1000,...) or `all` = every revision available "
        "locally (default: all; a plain checkpoint folder has one, its own)")
       ("memorize", po::bool_switch(&memorize), "run the memorization scan on each checkpoint (needs --data)")
-      ("no-eval", po::bool_switch(&no_eval), "do not run eval (default sweep: memorization only)")
+      ("no-eval", po::bool_switch(&no_eval),
+       "do not run eval (useful with the embedded default; otherwise eval runs only when --tasks "
+       "is given)")
       ("sweep-tokenizer", po::value(&tokenizer_path),
        "tokenizer.json (plain or .gz) for eval when the checkpoints have none (default: "
        "<checkpoint>/tokenizer.json)");
@@ -149,6 +151,10 @@ int run_sweep(const Args& args) {
 
   const std::vector<std::string> available = model::list_revisions(mo.model);
   std::vector<std::string> revisions;
+  if (!mo.revision.empty()) {
+    if (!revisions_spec.empty()) throw UsageError("give --revisions or --revision, not both");
+    revisions_spec = mo.revision;  // one checkpoint
+  }
   if (revisions_spec.empty() || revisions_spec == "all") {
     revisions = available.empty() ? std::vector<std::string>{""} : available;
   } else {
