@@ -79,12 +79,17 @@ TEST(EvalCli, WritesLmEvalResultsSamplesAndTable) {
 
 TEST(EvalCli, ThreadCountDoesNotChangeNumbers) {
   const fs::path a = tmpdir("t1"), b = tmpdir("t2");
-  const std::string common = "--tasks arc_challenge,winogrande --limit 12 --bootstrap-iters 1000 --data-dir " + (kFix / "tasks").string();
+  const std::string common = "--tasks arc_challenge,winogrande,wikitext --limit 12 --bootstrap-iters 1000 --log-samples --data-dir " + (kFix / "tasks").string();
   ASSERT_EQ(run(common + " --threads 1 --output " + a.string()).code, 0);
   ASSERT_EQ(run(common + " --threads 2 --output " + b.string()).code, 0);
   const auto ja = read_json(a / "pythia-tiny/main/results.json");
   const auto jb = read_json(b / "pythia-tiny/main/results.json");
   EXPECT_EQ(ja["results"], jb["results"]);
+  // Every request's logprob bit for bit (the samples files are identical).
+  for (const char* t : {"arc_challenge", "winogrande", "wikitext"}) {
+    const std::string f = std::string("pythia-tiny/main/samples_") + t + ".jsonl";
+    EXPECT_EQ(pythia::data::read_whole_file(a / f), pythia::data::read_whole_file(b / f)) << t;
+  }
   fs::remove_all(a);
   fs::remove_all(b);
 }
