@@ -103,10 +103,13 @@ void read_entry(zip_t* z, zip_uint64_t index, std::uint64_t size, std::byte* dst
   if (tail > 0) throw DataError(file, "archive entry " + entry + " is longer than recorded");
 }
 
+// Row-major check. REQUIRES: the element count fits the storage (no overflow below).
 bool is_contiguous(const PickledTensor& t) {
+  for (const auto d : t.shape) {
+    if (d == 0) return true;  // empty tensor: no element is ever addressed
+  }
   std::int64_t expected = 1;
   for (std::size_t k = t.shape.size(); k-- > 0;) {
-    if (t.shape[k] == 0) return true;  // empty tensor: no element is ever addressed
     if (t.shape[k] != 1 && t.stride[k] != expected) return false;
     expected *= t.shape[k];
   }
@@ -236,25 +239,31 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
   out.tensors.reserve(pickled.size());
   for (const auto& t : pickled) {
     const auto& st = *t.storage;
+    // Element count without overflow (a hostile shape must not wrap around): any count above
+    // the storage's element count (<= 2^62) is refused below anyway.
     std::uint64_t count = 1;
+    bool too_big = false;
     for (const auto d : t.shape) {
       if (d < 0) {
         throw DataError(file, "tensor '" + t.name + "' has a negative dimension in " +
                                   shape_string(t.shape));
       }
-      count *= static_cast<std::uint64_t>(d);
+      if (__builtin_mul_overflow(count, static_cast<std::uint64_t>(d), &count)) too_big = true;
+    }
+    if (count == 0) too_big = false;  // a zero dimension makes the tensor empty
+    if (t.storage_offset < 0 || too_big ||
+        (count > 0 && (count > static_cast<std::uint64_t>(st.numel) ||
+                       static_cast<std::uint64_t>(t.storage_offset) >
+                           static_cast<std::uint64_t>(st.numel) - count))) {
+      throw DataError(file, "tensor '" + t.name + "' (offset " +
+                                std::to_string(t.storage_offset) + ", shape " +
+                                shape_string(t.shape) + ") reaches past the end of its storage "
+                                "of " + std::to_string(st.numel) + " elements");
     }
     if (!is_contiguous(t)) {
       throw DataError(file, "tensor '" + t.name + "' is not contiguous (shape " +
                                 shape_string(t.shape) + ", stride " + shape_string(t.stride) +
                                 "); only row-major tensors are supported");
-    }
-    if (t.storage_offset < 0 || (count > 0 && (static_cast<std::uint64_t>(t.storage_offset) +
-                                               count > static_cast<std::uint64_t>(st.numel)))) {
-      throw DataError(file, "tensor '" + t.name + "' (offset " +
-                                std::to_string(t.storage_offset) + ", shape " +
-                                shape_string(t.shape) + ") reaches past the end of its storage "
-                                "of " + std::to_string(st.numel) + " elements");
     }
     const std::size_t esize = dtype_size(st.dtype);
     TensorInfo info;

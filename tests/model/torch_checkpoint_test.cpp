@@ -237,6 +237,15 @@ TEST_F(TorchCheckpointTest, RefusesBadTensors) {
   expect_refused("tensor 'nc' is not contiguous (shape [2, 3], stride [1, 2])");
   one("far", Pickle().tensor("FloatStorage", "0", 6, 4, {2, 2}, {2, 1}), floats({1, 2, 3, 4, 5, 6}));
   expect_refused("tensor 'far' (offset 4, shape [2, 2]) reaches past the end of its storage of 6");
+  one("huge", Pickle().tensor("FloatStorage", "0", 6, 0, {2147483647, 2147483647, 2147483647, 4},
+                              {1, 1, 1, 1}),
+      floats({1, 2, 3, 4, 5, 6}));  // 2^93 * 4 elements: must not wrap around to 4
+  expect_refused("tensor 'huge' (offset 0, shape [2147483647, 2147483647, 2147483647, 4]) "
+                 "reaches past the end of its storage of 6 elements");
+  one("empty", Pickle().tensor("FloatStorage", "0", 6, 0, {0, 2147483647, 2147483647, 2147483647},
+                               {1, 1, 1, 1}),
+      floats({1, 2, 3, 4, 5, 6}));
+  EXPECT_EQ(TensorStore::open(dir_).find("empty")->bytes.size(), 0u);
   one("short", Pickle().tensor("FloatStorage", "0", 6, 0, {6}, {1}), floats({1, 2, 3}));
   expect_refused("tensor 'short': storage archive/data/0 holds 12 bytes but 6 elements of F32 "
                  "need 24");
