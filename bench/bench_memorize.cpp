@@ -18,6 +18,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <vector>
 
@@ -50,6 +51,14 @@ std::string cpu_model() {
     if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
   }
   return "unknown";
+}
+
+// Process CPU seconds (user + system, all threads).
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
 }
 
 std::vector<std::string> split(const std::string& s) {
@@ -86,7 +95,9 @@ int main(int argc, char** argv) {
   std::printf("%d rows of tests/fixtures/mini-pile (real text), batch %d, random weights, fp32\n\n", rows, batch);
 
   const fs::path tmp = fs::temp_directory_path() / ("bench_memorize_" + std::to_string(::getpid()));
-  std::printf("%-6s %-8s %-15s %10s %10s\n", "model", "threads", "mode", "seq/s", "seconds");
+  std::printf("seq/cpu-s = sequences per CPU-second of this process (robust to other load on a shared\n"
+              "machine); seq/s x threads / (seq/cpu-s) = the cores actually obtained.\n\n");
+  std::printf("%-6s %-8s %-15s %10s %10s %11s\n", "model", "threads", "mode", "seq/s", "seconds", "seq/cpu-s");
   for (const auto& name : models) {
     NeoxConfig c;  // pythia-70m's shape by default
     if (name == "160m") {
@@ -112,10 +123,12 @@ int main(int argc, char** argv) {
         o.checksums = "none";
         o.progress = false;
         fs::remove_all(tmp);
+        const double cpu0 = cpu_seconds();
         const auto s = pythia::harness::run_memorize_job(*lm, "pythia-" + name, "bench", o);
-        std::printf("%-6s %-8d %-15s %10.2f %10.2f\n", name.c_str(), threads,
+        const double cpu = cpu_seconds() - cpu0;
+        std::printf("%-6s %-8d %-15s %10.2f %10.2f %11.2f\n", name.c_str(), threads,
                     memorized_only ? "memorized-only" : "exact", static_cast<double>(s.rows_computed) / s.seconds,
-                    s.seconds);
+                    s.seconds, static_cast<double>(s.rows_computed) / cpu);
         std::fflush(stdout);
       }
     }
