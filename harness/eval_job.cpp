@@ -117,6 +117,9 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
   for (const auto& n : names) {
     auto t = tasks::make_task(n);
     t->load(data_dir, limit);
+    if (t->size() == 0) {
+      throw DataError((data_dir / n).string(), "no documents in " + t->data_files().front());
+    }
     if (t->n_original() != expected_docs(n)) {
       std::fprintf(stderr,
                    "note: %s has %lld documents in %s, the real split has %lld — numbers are not "

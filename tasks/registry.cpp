@@ -42,7 +42,9 @@ std::vector<std::string> parse_task_list(const std::string& spec) {
   std::size_t start = 0;
   for (;;) {
     const std::size_t comma = spec.find(',', start);
-    const std::string name = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::string name = spec.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    while (!name.empty() && name.front() == ' ') name.erase(name.begin());
+    while (!name.empty() && name.back() == ' ') name.pop_back();
     if (name.empty()) throw UsageError("empty task name in --tasks '" + spec + "'");
     if (name == "all") {
       for (const auto& n : task_names()) {
