@@ -97,6 +97,12 @@ MemorizationJournal::MemorizationJournal(std::filesystem::path path, const std::
     throw UsageError("another memorize process is writing " + name + " (the same output folder)");
   }
   std::vector<unsigned char> bytes = existed ? read_all(fd_, name) : std::vector<unsigned char>{};
+  // A header torn by a kill while it was first written: no block can follow it, start afresh.
+  const bool magic_prefix =
+      !bytes.empty() && std::memcmp(bytes.data(), kMagic, std::min<std::size_t>(bytes.size(), 8)) == 0;
+  if (magic_prefix && (bytes.size() < 12 || bytes.size() < 16 + std::size_t{get<std::uint32_t>(bytes.data() + 8)})) {
+    bytes.clear();
+  }
   if (bytes.empty()) {
     // Fresh journal (or one killed before its header was durable).
     std::vector<unsigned char> h(kMagic, kMagic + 8);

@@ -305,6 +305,26 @@ void expect_data_error(const std::function<void()>& f, const std::string& needle
   }
 }
 
+TEST_F(MemorizeJobTest, JournalWithTornHeaderStartsAfresh) {
+  const fs::path p = dir_ / "j";
+  for (const std::string torn : {std::string("PYME"), std::string("PYMEMJ01\x20\x00\x00\x00{\"a\"")}) {
+    {
+      std::ofstream f(p, std::ios::binary);
+      f << torn;
+    }
+    MemorizationJournal j(p, R"({"a":1})");
+    EXPECT_EQ(j.rows_done(), 0u);
+  }
+  // A complete header with a bad checksum is corruption, not a torn write.
+  std::string bytes = read_text(p);
+  bytes[13] = 'b';
+  {
+    std::ofstream f(p, std::ios::binary);
+    f << bytes;
+  }
+  EXPECT_THROW(MemorizationJournal(p, R"({"a":1})"), DataError);
+}
+
 TEST_F(MemorizeJobTest, VerifySha256List) {
   auto o = options();
   o.verify_sha256 = (dir_ / "hashes.txt").string();
