@@ -89,7 +89,7 @@ int run_sweep(const Args& args) {
       ("no-eval", po::bool_switch(&no_eval),
        "do not run eval (useful with the embedded default; otherwise eval runs only when --tasks "
        "is given)")
-      ("sweep-tokenizer", po::value(&tokenizer_path),
+      ("tokenizer", po::value(&tokenizer_path),
        "tokenizer.json (plain or .gz) for eval when the checkpoints have none (default: "
        "<checkpoint>/tokenizer.json)");
   po::options_description eval_desc("Eval options (as `pythia-harness eval`)");
@@ -135,7 +135,7 @@ int run_sweep(const Args& args) {
       extra.insert(extra.end(), {"--sequences-per-step", std::to_string(kDefaultSequencesPerStep)});
     }
     if (defaulted(vm, "output") && defaulted(ve, "output")) extra.insert(extra.end(), {"--output", kDefaultOutput});
-    if (!vs.count("sweep-tokenizer")) tokenizer_path = (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string();
+    if (!vs.count("tokenizer")) tokenizer_path = (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string();
     Args all_args = args;
     all_args.insert(all_args.end(), extra.begin(), extra.end());
     ve.clear();

@@ -63,7 +63,7 @@ TEST(SweepCli, UsageErrors) {
   EXPECT_EQ(run("sweep --model " + (kFixtures / "mini-pythia").string()).code, 2);  // nothing to do
   const CliRun h = run("sweep --help");
   EXPECT_EQ(h.code, 0);
-  for (const char* flag : {"--revisions", "--memorize", "--no-eval", "--sweep-tokenizer", "--tasks",
+  for (const char* flag : {"--revisions", "--memorize", "--no-eval", "--tokenizer", "--tasks",
                            "--limit", "--data", "--sequences-per-step", "--output"}) {
     EXPECT_NE(h.out.find(flag), std::string::npos) << flag;
   }

@@ -37,7 +37,7 @@ std::vector<std::string> sweep_args(const fs::path& out) {
           "--tasks", "piqa,winogrande,wikitext",
           "--limit", "60",
           "--data-dir", (kFixtures / "tasks").string(),
-          "--sweep-tokenizer", (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string(),
+          "--tokenizer", (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string(),
           "--memorize",
           "--data", (kFixtures / "mini-pile" / "document").string(),
           "--sequences-per-step", "16",
