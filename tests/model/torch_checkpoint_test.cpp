@@ -370,6 +370,61 @@ TEST(RestrictedUnpickler, MutatedPicklesOnlyEverThrowDataError) {
   std::cout << "fuzz: " << parsed << " parsed, " << refused << " refused\n";
 }
 
+TEST_F(TorchCheckpointTest, MutatedCheckpointsOnlyEverThrowDataError) {
+  // Byte flips in data.pkl (names, shapes, offsets, strides, element counts, opcodes) through the
+  // whole reader; every tensor that loads is read completely, so a wrong span would be caught by
+  // AddressSanitizer in PYTHIA_SANITIZE builds.
+  Pickle p;
+  p.op('}').op('(');
+  p.str("w").tensor("FloatStorage", "0", 8, 0, {2, 3}, {3, 1});
+  p.str("tail").tensor("FloatStorage", "0", 8, 6, {2}, {1});
+  p.str("h").tensor("HalfStorage", "1", 3, 1, {2}, {1});
+  p.op('u');
+  const std::string good = p.done();
+  const std::uint16_t half[] = {0x3c00, 0xc000, 0x4000};
+  // Payload offsets of every BININT ('J' + 4 bytes): numel, offsets, sizes, strides.
+  std::vector<std::size_t> ints;
+  for (std::size_t i = 0; i + 4 < good.size(); ++i) {
+    if (good[i] == 'J') ints.push_back(i + 1);
+  }
+  ASSERT_EQ(ints.size(), 6u + 4u + 4u);  // numel, offset, size, stride of [2, 3], [2], [2]
+  std::mt19937 rng(99);
+  int loaded = 0, refused = 0;
+  constexpr int kIters = 400;
+  for (int iter = 0; iter < kIters; ++iter) {
+    std::string s = good;
+    for (int k = 0; k < 1 + static_cast<int>(rng() % 3); ++k) {
+      if (iter % 2 == 0) {  // an integer becomes a small or extreme value
+        const std::int32_t choices[] = {-1, 0, 1, 2, 3, 5, 7, 8, 9, 1 << 30, INT32_MAX, INT32_MIN};
+        const std::int32_t v = choices[rng() % 12];
+        std::memcpy(s.data() + ints[rng() % ints.size()], &v, 4);
+      } else {  // any byte flips a bit
+        s[rng() % s.size()] ^= static_cast<char>(1 << (rng() % 8));
+      }
+    }
+    write_checkpoint(s, {{"0", floats({1, 2, 3, 4, 5, 6, 7, 8})},
+                         {"1", std::string(reinterpret_cast<const char*>(half), 6)}});
+    try {
+      const auto store = TensorStore::open(dir_);
+      for (const auto& name : store.names()) {
+        const auto* t = store.find(name);
+        ASSERT_EQ(t->bytes.size(), static_cast<std::size_t>(pythia::model::element_count(t->shape)) *
+                                       pythia::model::dtype_size(t->dtype));
+        if (t->dtype == DType::kF32 || t->dtype == DType::kF16 || t->dtype == DType::kBF16) {
+          (void)store.read_f32(name, t->shape);
+        }
+      }
+      ++loaded;
+    } catch (const DataError&) {
+      ++refused;
+    }
+  }
+  EXPECT_EQ(loaded + refused, kIters);
+  EXPECT_GT(loaded, 20);
+  EXPECT_GT(refused, 100);
+  std::cout << "checkpoint fuzz: " << loaded << " loaded, " << refused << " refused\n";
+}
+
 TEST_F(TorchCheckpointTest, ShardedBinIndex) {
   Pickle a, b;
   a.op('}').str("x");
