@@ -239,6 +239,12 @@ CompareResult compare_memorization(const MemorizationResult& b, const Memorizati
               static_cast<double>(c.rows_scanned), 0);
   exact_count(out, where, "rows_memorized", static_cast<double>(b.rows_memorized),
               static_cast<double>(c.rows_memorized), rows_allowed);
+  // Rows whose logits went non-finite (harness/memorization_output.h "rows_flagged_nan").
+  if (b.raw.contains("rows_flagged_nan") && c.raw.contains("rows_flagged_nan") &&
+      b.raw["rows_flagged_nan"].is_number() && c.raw["rows_flagged_nan"].is_number()) {
+    exact_count(out, where, "rows_flagged_nan", b.raw["rows_flagged_nan"].get<double>(),
+                c.raw["rows_flagged_nan"].get<double>(), rows_allowed);
+  }
   if (b.mean_score || c.mean_score) {
     if (b.mean_score && c.mean_score) {
       CompareRow row;
