@@ -106,11 +106,14 @@ void score_group(const model::CausalLm& lm, std::span<const TokenRequest> reqs, 
   for (std::size_t i = g.first; i < g.first + g.count; ++i) {
     max_cont = std::max(max_cont, reqs[i].continuation_ids.size());
   }
-  // Shared part: context[:-1] (no logits). Per request: [context[-1]] + continuation[:-1] with
-  // every row scored, so each request needs exactly one logit computation.
+  // Shared part: context[:-1] (no logits). Per request: the rest of the context +
+  // continuation[:-1], scoring the rows that predict continuation tokens (one logit computation
+  // per request).
   model::KvCache cache = lm.make_cache(n + static_cast<int>(max_cont) - 1);
-  if (n > 1) {
-    lm.forward(std::span<const Token>(ctx.data(), static_cast<std::size_t>(n - 1)), cache, {},
+  // A group of one request (lambada, winogrande, rolling windows) feeds everything in one call.
+  const int shared = g.count == 1 ? 0 : n - 1;
+  if (shared > 0) {
+    lm.forward(std::span<const Token>(ctx.data(), static_cast<std::size_t>(shared)), cache, {},
                [](int, std::span<const float>) {});
   }
   std::vector<Token> inp;
@@ -120,15 +123,15 @@ void score_group(const model::CausalLm& lm, std::span<const TokenRequest> reqs, 
   for (std::size_t i = g.first; i < g.first + g.count; ++i) {
     const auto& cont = reqs[i].continuation_ids;
     const std::size_t m = cont.size();
-    cache.truncate(n - 1);
-    inp.assign(1, ctx.back());
+    cache.truncate(shared);
+    inp.assign(ctx.begin() + shared, ctx.end());
     inp.insert(inp.end(), cont.begin(), cont.end() - 1);
     rows.resize(m);
-    std::iota(rows.begin(), rows.end(), 0);
+    std::iota(rows.begin(), rows.end(), n - 1 - shared);
     lps.assign(m, 0.0);
     greedy.assign(m, 0);
     lm.forward(inp, cache, rows, [&](int k, std::span<const float> row) {
-      const auto j = static_cast<std::size_t>(k);
+      const auto j = static_cast<std::size_t>(k - (n - 1 - shared));
       bool gr = false;
       score_row(row, cont[j], lps[j], gr);
       greedy[j] = gr;

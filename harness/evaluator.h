@@ -7,9 +7,10 @@
 //   scatter answers -> per-document metrics -> aggregates and standard errors.
 //
 // Scoring plan of a group (requests of one document with identical context ids; a rolling window
-// is its own group): forward context[:-1] once into the group's own KvCache (no logits), then for
-// each continuation truncate the cache back to that prefix and forward [context[-1]] +
-// continuation[:-1] with every row's logits (one logit computation per request). logprob = sum_j (logit[cont_j] - logsumexp(row_j)) over the FULL logit row
+// is its own group), each group in its own KvCache: a group of one request feeds context +
+// continuation[:-1] in one forward() call; a larger group forwards context[:-1] once (no logits),
+// then for each continuation truncates the cache back to that prefix and forwards [context[-1]] +
+// continuation[:-1]. Logits are taken only for the rows that predict continuation tokens. logprob = sum_j (logit[cont_j] - logsumexp(row_j)) over the FULL logit row
 // (model/logit_ops.h), summed in token order in double; is_greedy = every cont_j is the row's
 // argmax (first index on ties). The plan depends only on the request, so the numbers do not
 // depend on the thread count, on the order of groups, or on which requests share a task.
