@@ -152,6 +152,32 @@ TEST(ReadMemorization, JsonScoresAndTree) {
   fs::remove_all(dir);
 }
 
+// The files `pythia-harness sweep` really writes (the committed baseline tree, results/baseline).
+TEST(ReadMemorization, RealHarnessOutputInBaselineTree) {
+  const fs::path base = fs::path(PYTHIA_SOURCE_DIR) / "results" / "baseline";
+  const ResultTree tree = read_result_tree(base);
+  ASSERT_EQ(tree.memorizations.size(), 3u);
+  ASSERT_EQ(tree.evals.size(), 3u);
+  const MemorizationResult& m = tree.memorizations.at("mini-pythia/step12");
+  EXPECT_EQ(m.model, "mini-pythia");
+  EXPECT_EQ(m.revision, "step12");
+  EXPECT_EQ(m.step.value_or(-1), 12);
+  EXPECT_EQ(m.row_begin, 0);
+  EXPECT_EQ(m.row_end, 192);
+  EXPECT_EQ(m.rows_scanned, 192);
+  EXPECT_EQ(m.rows_memorized, 0);
+  EXPECT_EQ(m.histogram.size(), 33u);
+  EXPECT_NEAR(m.mean_score.value_or(-1), 0.06656901041666667, 1e-15);
+  EXPECT_EQ(m.data_prefix.substr(m.data_prefix.size() - 18), "mini-pile/document");
+  ASSERT_EQ(m.scores_path.filename(), "memorization_scores.csv.gz");
+  // Per-row scores equal the reference CSV of eval_memorization.py's procedure.
+  const auto ours = read_memorization_scores(m.scores_path);
+  const auto ref = read_memorization_scores(kFixtures / "mini-pythia-memorization" / "memorization_step12.csv");
+  EXPECT_EQ(ours, ref);
+  EXPECT_EQ(tree.evals.at("mini-pythia/step36").run.tasks.size(), 7u);
+  EXPECT_EQ(revision_of_eval(tree.evals.at("mini-pythia/step36"), "mini-pythia/step36"), "step36");
+}
+
 TEST(ReadResultTree, EvalFilesNewestWins) {
   const fs::path dir = temp_dir("tree");
   fs::create_directories(dir / "m" / "step1");
