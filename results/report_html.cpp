@@ -160,21 +160,40 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
     }
     h += "</div>\n";
     for (const std::string& model : models) {
-      h += "<h3>" + html_escape(model) + ": values (± standard error)</h3>\n<table><tr><th>task</th><th>metric</th>";
-      for (const auto& [c, f] : evals) {
-        if (c.model == model) h += "<th>" + html_escape(c.revision) + "</th>";
-      }
-      h += "</tr>\n";
-      for (const auto& [task, metric] : metrics) {
-        h += "<tr><td>" + html_escape(task) + "</td><td>" + html_escape(metric) + "</td>";
+      auto cell = [&](const EvalFile* f, const std::string& task, const std::string& metric) {
+        const MetricValue* m = lookup(f, task, metric);
+        std::string text = m ? fmt(m->value) : "–";
+        if (m && m->stderr_value) text += " ± " + fmt(*m->stderr_value);
+        return "<td>" + text + "</td>";
+      };
+      std::size_t n_ckpt = 0;
+      for (const auto& e : evals) n_ckpt += e.first.model == model ? 1 : 0;
+      h += "<h3>" + html_escape(model) + ": values (± standard error)</h3>\n<table>";
+      if (n_ckpt <= 8) {  // checkpoints as columns
+        h += "<tr><th>task</th><th>metric</th>";
         for (const auto& [c, f] : evals) {
-          if (c.model != model) continue;
-          const MetricValue* m = lookup(f, task, metric);
-          std::string cell = m ? fmt(m->value) : "–";
-          if (m && m->stderr_value) cell += " ± " + fmt(*m->stderr_value);
-          h += "<td>" + cell + "</td>";
+          if (c.model == model) h += "<th>" + html_escape(c.revision) + "</th>";
         }
         h += "</tr>\n";
+        for (const auto& [task, metric] : metrics) {
+          h += "<tr><td>" + html_escape(task) + "</td><td>" + html_escape(metric) + "</td>";
+          for (const auto& [c, f] : evals) {
+            if (c.model == model) h += cell(f, task, metric);
+          }
+          h += "</tr>\n";
+        }
+      } else {  // many checkpoints: one row each
+        h += "<tr><th>checkpoint</th>";
+        for (const auto& [task, metric] : metrics) {
+          h += "<th>" + html_escape(task) + "<br>" + html_escape(metric) + "</th>";
+        }
+        h += "</tr>\n";
+        for (const auto& [c, f] : evals) {
+          if (c.model != model) continue;
+          h += "<tr><td>" + html_escape(c.revision) + "</td>";
+          for (const auto& [task, metric] : metrics) h += cell(f, task, metric);
+          h += "</tr>\n";
+        }
       }
       h += "</table>\n";
     }
