@@ -60,7 +60,7 @@ const char* kStyle = R"(<style>
 body{font-family:sans-serif;margin:24px;color:#222;max-width:1250px}
 h1{font-size:22px}h2{font-size:18px;border-bottom:1px solid #ccc;padding-bottom:4px;margin-top:32px}
 h3{font-size:15px}
-table{border-collapse:collapse;font-size:12px;margin:8px 0 16px}
+table{border-collapse:collapse;font-size:12px;margin:8px 0 16px;display:block;overflow-x:auto;max-width:100%}
 td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}
 td:first-child,th:first-child,td:nth-child(2){text-align:left}
 .plots{display:flex;flex-wrap:wrap;gap:8px}
