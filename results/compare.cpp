@@ -318,19 +318,24 @@ CompareResult compare_trees(const ResultTree& baseline, const ResultTree& candid
     for (auto& row : r.rows) out.rows.push_back(std::move(row));
     for (auto& n : r.notes) out.notes.push_back(std::move(n));
   };
-  // Two single files: compare whatever they hold regardless of folder key.
-  const bool b_single = baseline.evals.size() + baseline.memorizations.size() == 1;
-  const bool c_single = candidate.evals.size() + candidate.memorizations.size() == 1;
-  if (b_single && c_single && baseline.evals.size() == candidate.evals.size()) {
-    if (!baseline.evals.empty()) {
+  // A single file on either side (folder key "."): compare it with the other side's only result
+  // of the same kind, whatever its folder (e.g. lm-eval's results_<ts>.json against a tree).
+  const bool b_file = baseline.evals.count(".") || baseline.memorizations.count(".");
+  const bool c_file = candidate.evals.count(".") || candidate.memorizations.count(".");
+  if (b_file || c_file) {
+    bool any = false;
+    if (baseline.evals.size() == 1 && candidate.evals.size() == 1) {
       append(compare_eval(baseline.evals.begin()->second, candidate.evals.begin()->second,
                           baseline.evals.begin()->first, o));
-    } else {
+      any = true;
+    }
+    if (baseline.memorizations.size() == 1 && candidate.memorizations.size() == 1) {
       append(compare_memorization(baseline.memorizations.begin()->second,
                                   candidate.memorizations.begin()->second,
                                   baseline.memorizations.begin()->first, o));
+      any = true;
     }
-    return out;
+    if (any) return out;
   }
   for (const auto& [key, bf] : baseline.evals) {
     const auto it = candidate.evals.find(key);

@@ -77,8 +77,8 @@ CompareResult compare_memorization(const MemorizationResult& baseline,
                                    const MemorizationResult& candidate, const std::string& where,
                                    const CompareOptions& options);
 // Every folder of the baseline must exist in the candidate (missing -> failure); folders only in
-// the candidate are listed as new. When both trees are single files (key "."), they are compared
-// directly even if one is an eval file and the other's key differs.
+// the candidate are listed as new. When either side is a single file (key "."), it is compared with
+// the other side's only result of the same kind, whatever its folder.
 CompareResult compare_trees(const ResultTree& baseline, const ResultTree& candidate,
                             const CompareOptions& options);
 

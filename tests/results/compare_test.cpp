@@ -147,6 +147,19 @@ TEST(CompareCli, MemorizationChangesAndMissingFolders) {
   fs::remove_all(b);
 }
 
+TEST(CompareCli, LmEvalFileAgainstATreeWithOneCheckpoint) {
+  const fs::path t = temp_dir("filetree");
+  make_tree(t);
+  fs::remove_all(t / "mini-pythia" / "step1");
+  const std::string f = (kFixtures / "lm-eval" / "mini-pythia-step36.results.json").string();
+  CliRun r = run_harness("compare " + f + " " + t.string());
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("25 values compared: 25 ok"), std::string::npos) << r.out;
+  r = run_harness("compare " + (kFixtures / "lm-eval" / "pythia-tiny.results.json").string() + " " + t.string());
+  EXPECT_EQ(r.code, 1) << r.out;  // another model's numbers
+  fs::remove_all(t);
+}
+
 TEST(CompareCli, UsageAndUnreadable) {
   EXPECT_EQ(run_harness("compare onlyone").code, 2);
   EXPECT_EQ(run_harness("compare a b -t acc=bogus:1").code, 2);
