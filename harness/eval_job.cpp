@@ -86,13 +86,34 @@ std::int64_t expected_docs(const std::string& task) {
   return -1;
 }
 
-void write_samples(const fs::path& path, const std::string& task, const TaskEvaluation& ev) {
+void write_samples(const fs::path& dir, const tasks::Task& task, const TaskEvaluation& ev) {
+  const auto dump = [](const nlohmann::json& j) {
+    return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  };
   std::string text;
-  for (const auto& rec : ev.records) {
-    text += sample_json(task, rec).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    text += '\n';
+  for (const auto& rec : ev.records) text += dump(sample_json(task.name(), rec));
+  results::write_file_atomic(dir / ("samples_" + task.name() + ".jsonl"), text);
+  // Per-document values, in the layout of the lm-eval goldens' <task>.docs.jsonl.
+  const auto specs = task.metrics();
+  text.clear();
+  for (std::size_t d = 0; d < ev.docs.size(); ++d) {
+    nlohmann::json j = {{"task", task.name()}, {"doc_id", d}};
+    const auto& doc = ev.docs[d];
+    for (const auto& [k, v] : doc.log.items()) {
+      if (k != "words" && k != "bytes") j[k] = v;
+    }
+    for (std::size_t m = 0; m < specs.size(); ++m) {
+      const auto& item = doc.items[m];
+      if (specs[m].aggregation == tasks::Aggregation::kWeightedPerplexity ||
+          specs[m].aggregation == tasks::Aggregation::kBitsPerByte) {
+        j[specs[m].name] = {item.value, static_cast<std::int64_t>(item.weight)};
+      } else {
+        j[specs[m].name] = item.value;
+      }
+    }
+    text += dump(j);
   }
-  results::write_file_atomic(path, text);
+  results::write_file_atomic(dir / ("docs_" + task.name() + ".jsonl"), text);
 }
 
 std::size_t display_width(const std::string& s) {
@@ -149,7 +170,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
     };
     TaskEvaluation ev = evaluate_task(*task, lm, encode, settings);
     if (progress) progress->finish();
-    if (o.log_samples) write_samples(out_dir / ("samples_" + task->name() + ".jsonl"), task->name(), ev);
+    if (o.log_samples) write_samples(out_dir, *task, ev);
     run.tasks.push_back(std::move(ev.result));
   }
   const double seconds =

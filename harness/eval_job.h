@@ -7,7 +7,8 @@
 // Writes (atomically) OUTPUT/<model>/<revision>/results.json — lm-eval v0.4's schema
 // (--format lm-eval) or the Pythia v0.3/hf-causal layout (--format pythia-v0) — and with
 // --log-samples OUTPUT/<model>/<revision>/samples_<task>.jsonl, one line per request (layout of
-// harness/evaluator.h sample_json, the same as the lm-eval goldens' <task>.requests.jsonl).
+// harness/evaluator.h sample_json, the same as the lm-eval goldens' <task>.requests.jsonl), and
+// docs_<task>.jsonl, one line per document with its metric values (the goldens' <task>.docs.jsonl).
 // Progress + ETA on stderr when it is a terminal; the make_table-style summary is returned by
 // format_results_table().
 //

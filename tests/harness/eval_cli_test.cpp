@@ -71,6 +71,15 @@ TEST(EvalCli, WritesLmEvalResultsSamplesAndTable) {
   EXPECT_EQ(samples[1]["idx"], 1);
   EXPECT_TRUE(samples[0].contains("context_ids"));
   EXPECT_TRUE(samples[0].contains("is_greedy"));
+  const auto docs = pythia::data::read_jsonl(out / "pythia-tiny/main/docs_piqa.jsonl");
+  ASSERT_EQ(docs.size(), 5u);
+  EXPECT_EQ(docs[0]["gold"], 0);
+  EXPECT_TRUE(docs[0]["acc"].is_number());
+  EXPECT_TRUE(docs[0]["acc_norm"].is_number());
+  const auto wdocs = pythia::data::read_jsonl(out / "pythia-tiny/main/docs_wikitext.jsonl");
+  ASSERT_EQ(wdocs.size(), 5u);
+  EXPECT_EQ(wdocs[0]["word_perplexity"][1], 1036);  // words of page 0 (golden docs)
+  EXPECT_EQ(wdocs[0]["byte_perplexity"][1], 5560);
   const auto wt = pythia::data::read_jsonl(out / "pythia-tiny/main/samples_wikitext.jsonl");
   ASSERT_EQ(wt.size(), 5u);
   EXPECT_TRUE(wt[0].contains("windows"));
