@@ -46,7 +46,8 @@ void add_eval_options(po::options_description& desc, EvalOptions& o) {
       ("format", po::value(&o.format)->default_value(o.format),
        "results layout: 'lm-eval' (lm-evaluation-harness v0.4 results file) or 'pythia-v0' "
        "(the v0.3/hf-causal layout of Pythia's published evals: bare metric names, ppl, "
-       "versions 0 / wikitext 1, bootstrap over v0.3's seed-42 shuffled document order)")
+       "versions 0 / wikitext 1, bootstrap over v0.3's seed-42 shuffled document order). Prompts, "
+       "tokenization and --limit (first N documents in dataset order) stay lm-eval v0.4's")
       ("bootstrap-iters", po::value(&o.bootstrap_iters)->default_value(o.bootstrap_iters),
        "bootstrap resamples for the lambada perplexity stderr (lm-eval default 100000; 0 = "
        "no stderrs, 'N/A')");
