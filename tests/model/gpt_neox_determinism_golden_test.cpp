@@ -132,8 +132,8 @@ TEST_P(Determinism, DecodeIsIndependentOfBatchComposition) {
 
 INSTANTIATE_TEST_SUITE_P(Models, Determinism,
                          ::testing::Values(std::string("pythia-tiny"), std::string("neox-variant")),
-                         [](const auto& info) {
-                           std::string s = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string s = param_info.param;
                            std::replace(s.begin(), s.end(), '-', '_');
                            return s;
                          });

@@ -189,8 +189,8 @@ TEST_P(GptNeoxGolden, GreedyPlain) { check_generation(GetParam(), "plain_greedy"
 
 INSTANTIATE_TEST_SUITE_P(Models, GptNeoxGolden,
                          ::testing::Values(std::string("pythia-tiny"), std::string("neox-variant")),
-                         [](const auto& info) {
-                           std::string s = info.param;
+                         [](const ::testing::TestParamInfo<std::string>& param_info) {
+                           std::string s = param_info.param;
                            std::replace(s.begin(), s.end(), '-', '_');
                            return s;
                          });
