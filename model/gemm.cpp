@@ -45,8 +45,8 @@ __attribute__((target("avx512f"))) void tile_packed(int K, const float* X, int l
     for (int v = 0; v < 4; ++v) acc[m][v] = _mm512_setzero_ps();
   for (int k = 0; k < K; ++k) {
     const float* p = P + static_cast<std::size_t>(k) * kPanel;
-    const __m512 w0 = _mm512_load_ps(p), w1 = _mm512_load_ps(p + 16);
-    const __m512 w2 = _mm512_load_ps(p + 32), w3 = _mm512_load_ps(p + 48);
+    const __m512 w0 = _mm512_loadu_ps(p), w1 = _mm512_loadu_ps(p + 16);
+    const __m512 w2 = _mm512_loadu_ps(p + 32), w3 = _mm512_loadu_ps(p + 48);
     for (int m = 0; m < MR; ++m) {
       const __m512 x = _mm512_set1_ps(X[static_cast<std::size_t>(m) * ldx + k]);
       acc[m][0] = _mm512_fmadd_ps(x, w0, acc[m][0]);
@@ -71,13 +71,13 @@ __attribute__((target("avx512f"))) void tile_packed(int K, const float* X, int l
 }
 
 __attribute__((target("avx512f"))) void block_avx512(int m0, int m1, int p0, int p1, const float* X,
-                                                     int ldx, const PackedWeight& W,
+                                                     int ldx, const PanelView& W,
                                                      const float* bias, float* Y, int ldy) {
-  const int K = W.k();
+  const int K = W.k;
   for (int p = p0; p < p1; ++p) {
-    const float* P = W.panel(p);
+    const float* P = W.data + static_cast<std::size_t>(p) * W.panel_stride;
     const int c0 = p * kPanel;
-    const int ncols = std::min(kPanel, W.n() - c0);
+    const int ncols = std::min(kPanel, W.n - c0);
     const float* b = bias != nullptr ? bias + c0 : nullptr;
     int m = m0;
     for (; m + kTileRows <= m1; m += kTileRows)
@@ -97,12 +97,12 @@ __attribute__((target("avx512f"))) void block_avx512(int m0, int m1, int p0, int
 }
 
 void block_portable(int m0, int m1, int p0, int p1, const float* X, int ldx,
-                    const PackedWeight& W, const float* bias, float* Y, int ldy) {
-  const int K = W.k();
+                    const PanelView& W, const float* bias, float* Y, int ldy) {
+  const int K = W.k;
   for (int p = p0; p < p1; ++p) {
-    const float* P = W.panel(p);
+    const float* P = W.data + static_cast<std::size_t>(p) * W.panel_stride;
     const int c0 = p * kPanel;
-    const int ncols = std::min(kPanel, W.n() - c0);
+    const int ncols = std::min(kPanel, W.n - c0);
     for (int m = m0; m < m1; ++m) {
       for (int c = 0; c < ncols; ++c) {
         float acc = 0.0f;
@@ -120,7 +120,7 @@ bool have_avx512() {
   return ok;
 }
 
-void run_block(int m0, int m1, int p0, int p1, const float* X, int ldx, const PackedWeight& W,
+void run_block(int m0, int m1, int p0, int p1, const float* X, int ldx, const PanelView& W,
                const float* bias, float* Y, int ldy) {
   if (have_avx512()) {
     block_avx512(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy);
@@ -171,6 +171,39 @@ void linear_sgemm(int M, int N, int K, const float* X, int ldx, const float* W, 
   sgemm_nt(M, N, K, 1.0f, X, ldx, W, K, beta, Y, ldy);
 }
 
+void pack_panels(const float* W, int ldw, int N, int K, float* out) {
+  const int n_panels = (N + kPanel - 1) / kPanel;
+  for (int p = 0; p < n_panels; ++p) {
+    float* P = out + static_cast<std::size_t>(p) * K * kPanel;
+    for (int k = 0; k < K; ++k) {
+      for (int c = 0; c < kPanel; ++c) {
+        const int row = p * kPanel + c;
+        P[static_cast<std::size_t>(k) * kPanel + c] =
+            row < N ? W[static_cast<std::size_t>(row) * ldw + k] : 0.0f;
+      }
+    }
+  }
+}
+
+void pack_panels_transposed(const float* A, int lda, int K, int N, float* out) {
+  const int n_panels = (N + kPanel - 1) / kPanel;
+  for (int p = 0; p < n_panels; ++p) {
+    float* P = out + static_cast<std::size_t>(p) * K * kPanel;
+    const int c0 = p * kPanel, nc = std::min(kPanel, N - c0);
+    for (int k = 0; k < K; ++k) {
+      float* dst = P + static_cast<std::size_t>(k) * kPanel;
+      std::memcpy(dst, A + static_cast<std::size_t>(k) * lda + c0, sizeof(float) * static_cast<std::size_t>(nc));
+      for (int c = nc; c < kPanel; ++c) dst[c] = 0.0f;
+    }
+  }
+}
+
+void matmul_panels(int M, const float* X, int ldx, const PanelView& W, const float* bias,
+                   float* Y, int ldy) {
+  if (M <= 0 || W.n <= 0) return;
+  run_block(0, M, 0, (W.n + kPanel - 1) / kPanel, X, ldx, W, bias, Y, ldy);
+}
+
 void PackedWeight::Free::operator()(float* p) const { std::free(p); }
 
 PackedWeight::PackedWeight(const float* W, int N, int K) : n_(N), k_(K) {
@@ -178,16 +211,7 @@ PackedWeight::PackedWeight(const float* W, int N, int K) : n_(N), k_(K) {
   const std::size_t bytes = std::max<std::size_t>(64, (n * sizeof(float) + 63) / 64 * 64);
   data_.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
   if (!data_) throw std::bad_alloc();
-  for (int p = 0; p < n_panels(); ++p) {
-    float* P = data_.get() + static_cast<std::size_t>(p) * K * kPanel;
-    for (int k = 0; k < K; ++k) {
-      for (int c = 0; c < kPanel; ++c) {
-        const int row = p * kPanel + c;
-        P[static_cast<std::size_t>(k) * kPanel + c] =
-            row < N ? W[static_cast<std::size_t>(row) * K + k] : 0.0f;
-      }
-    }
-  }
+  pack_panels(W, K, N, K, data_.get());
 }
 
 float PackedWeight::at(int n, int k) const {
@@ -197,7 +221,7 @@ float PackedWeight::at(int n, int k) const {
 void matmul_packed_portable(int M, const float* X, int ldx, const PackedWeight& W,
                             const float* bias, float* Y, int ldy) {
   if (M <= 0 || W.n() <= 0) return;
-  block_portable(0, M, 0, W.n_panels(), X, ldx, W, bias, Y, ldy);
+  block_portable(0, M, 0, W.n_panels(), X, ldx, W.view(), bias, Y, ldy);
 }
 
 void matmul_packed(int M, const float* X, int ldx, const PackedWeight& W, const float* bias,
@@ -206,11 +230,12 @@ void matmul_packed(int M, const float* X, int ldx, const PackedWeight& W, const 
   const int n_panels = W.n_panels();
   const double work = 2.0 * M * W.n() * W.k();
   if (work < 4e6) {
-    run_block(0, M, 0, n_panels, X, ldx, W, bias, Y, ldy);
+    run_block(0, M, 0, n_panels, X, ldx, W.view(), bias, Y, ldy);
     return;
   }
   // Tasks: (row block, panel group); adjacent tasks share a panel group (shared L3 reads). The
   // split changes no value (position-invariant kernel).
+  const PanelView view = W.view();
   const int n_row_blocks = (M + kRowBlock - 1) / kRowBlock;
   const int n_groups = (n_panels + kPanelGroup - 1) / kPanelGroup;
   tbb::parallel_for(tbb::blocked_range<int>(0, n_row_blocks * n_groups, 1),
@@ -219,7 +244,7 @@ void matmul_packed(int M, const float* X, int ldx, const PackedWeight& W, const 
                         const int g = t / n_row_blocks, rb = t % n_row_blocks;
                         run_block(rb * kRowBlock, std::min(M, (rb + 1) * kRowBlock),
                                   g * kPanelGroup, std::min(n_panels, (g + 1) * kPanelGroup), X,
-                                  ldx, W, bias, Y, ldy);
+                                  ldx, view, bias, Y, ldy);
                       }
                     });
 }

@@ -32,6 +32,27 @@ void sgemm_nn(int M, int N, int K, float alpha, const float* A, int lda, const f
 void linear_sgemm(int M, int N, int K, const float* X, int ldx, const float* W, const float* bias,
                   float* Y, int ldy);
 
+// A matrix in the panel layout of matmul_packed(), given by pointer: for an [n outputs, k inputs]
+// operand, panel p (p < ceil(n/64)) starts at data + p * panel_stride and holds k rows of 64
+// floats (output columns p*64 .. p*64+63, zero past n). panel_stride >= k * 64.
+struct PanelView {
+  const float* data = nullptr;
+  int n = 0, k = 0;
+  std::size_t panel_stride = 0;
+};
+
+// Packs rows W[N, K] (row stride ldw) into `out` (ceil(N/64) * 64 * K floats): the view
+// {out, N, K, K*64}. Columns past N are zero.
+void pack_panels(const float* W, int ldw, int N, int K, float* out);
+// Packs the TRANSPOSE of A[K, N] (row stride lda), i.e. the operand W[n][k] = A[k][n], into
+// `out` (ceil(N/64) * 64 * K floats): the view {out, N, K, K*64}. (Attention: V as the weight of
+// probabilities x V.)
+void pack_panels_transposed(const float* A, int lda, int K, int N, float* out);
+
+// matmul_packed's product on a view, in the calling thread (same arithmetic, same values).
+void matmul_panels(int M, const float* X, int ldx, const PanelView& W, const float* bias,
+                   float* Y, int ldy);
+
 // A weight W[N, K] (nn.Linear layout: N outputs, K inputs) repacked once for matmul_packed():
 // panels of kPanel = 64 output columns, each panel [K][64] contiguous and 64-byte aligned,
 // zero-padded past N. Immutable after construction; shareable between threads.
@@ -49,6 +70,9 @@ class PackedWeight {
   }
   // Element W[n, k] (for tests and debugging).
   float at(int n, int k) const;
+  PanelView view() const {
+    return {data_.get(), n_, k_, static_cast<std::size_t>(k_) * kPanel};
+  }
 
  private:
   struct Free {

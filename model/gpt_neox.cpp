@@ -173,6 +173,11 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
 
   const int n_row_chunks = (T + kRowChunk - 1) / kRowChunk;
   const int n_q_chunks = (T + kAttnChunk - 1) / kAttnChunk;
+  // Packed keys and values of every head for the current layer (reused across layers).
+  auto kv_packed = pool_->take(
+      static_cast<std::size_t>(H) *
+      (static_cast<std::size_t>((P + T + PackedWeight::kPanel - 1) / PackedWeight::kPanel) * PackedWeight::kPanel * D +
+       static_cast<std::size_t>((D + PackedWeight::kPanel - 1) / PackedWeight::kPanel) * PackedWeight::kPanel * (P + T)));
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
     const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
     const PackedLayer& pk = packed_[static_cast<std::size_t>(l)];
@@ -203,15 +208,28 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       }
     });
 
-    // 2. causal attention: (query chunk, head) tasks.
+    // 2. causal attention: keys and values of every head packed once for this layer (positions
+    //    0 .. P+T-1), then (query chunk, head) tasks.
+    const int L = P + T;
+    const std::size_t key_panels = static_cast<std::size_t>((L + PackedWeight::kPanel - 1) / PackedWeight::kPanel);
+    const std::size_t k_size = key_panels * PackedWeight::kPanel * D;
+    const std::size_t v_size = static_cast<std::size_t>((D + PackedWeight::kPanel - 1) / PackedWeight::kPanel) *
+                               PackedWeight::kPanel * L;
+    parallel_tasks(H, [&](int h) {
+      const float* kh = kc + static_cast<std::size_t>(h) * cap * D;
+      const float* vh = vc + static_cast<std::size_t>(h) * cap * D;
+      pack_panels(kh, D, L, D, kv_packed.data() + static_cast<std::size_t>(h) * (k_size + v_size));
+      pack_panels_transposed(vh, D, L, D, kv_packed.data() + static_cast<std::size_t>(h) * (k_size + v_size) + k_size);
+    });
     parallel_tasks(n_q_chunks * H, [&](int task) {
       const int qc = task / H, h = task % H;
       const int t0 = qc * kAttnChunk, nq = std::min(kAttnChunk, T - t0);
+      const float* base = kv_packed.data() + static_cast<std::size_t>(h) * (k_size + v_size);
+      const PanelView keys{base, L, D, static_cast<std::size_t>(D) * PackedWeight::kPanel};
+      const PanelView values{base + k_size, D, L, static_cast<std::size_t>(L) * PackedWeight::kPanel};
       auto scratch = pool_->take(static_cast<std::size_t>(nq) * (P + t0 + nq));
       attention_chunk(nq, P + t0, D, attn_scale_,
-                      qkv.get() + static_cast<std::size_t>(t0) * C3 + h * D, C3,
-                      kc + static_cast<std::size_t>(h) * cap * D,
-                      vc + static_cast<std::size_t>(h) * cap * D,
+                      qkv.get() + static_cast<std::size_t>(t0) * C3 + h * D, C3, keys, values,
                       att.get() + static_cast<std::size_t>(t0) * C + h * D, C, scratch.data());
     });
 

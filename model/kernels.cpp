@@ -364,19 +364,25 @@ double sum_exp_shifted(const float* x, std::size_t n, float shift) {
 }
 
 void attention_chunk(int nq, int q_pos0, int D, float scale, const float* q, int ldq,
-                     const float* k, const float* v, float* out, int ldo, float* scratch) {
+                     const PanelView& keys, const PanelView& values, float* out, int ldo,
+                     float* scratch) {
   if (nq <= 0) return;
   const int L = q_pos0 + nq;
-  // scores[i, j] = scale * <q_i, k_j> for j < L (torch.baddbmm(zeros, q, k^T, alpha=norm_factor)).
-  sgemm_nt(nq, L, D, scale, q, ldq, k, D, 0.0f, scratch, L);
+  PanelView k = keys;
+  k.n = L;
+  // scores[i, j] = <q_i, k_j>, then * scale (HF: torch.baddbmm(zeros, q, k^T, alpha=norm_factor)).
+  matmul_panels(nq, q, ldq, k, nullptr, scratch, L);
   for (int i = 0; i < nq; ++i) {
     float* row = scratch + static_cast<std::size_t>(i) * L;
     const int n_keys = q_pos0 + i + 1;  // causal: keys 0 .. own position
+    for (int j = 0; j < n_keys; ++j) row[j] *= scale;
     softmax_inplace(row, n_keys);
     // Masked keys: HF fills them with finfo.min, whose exp underflows to exactly 0.
     std::memset(row + n_keys, 0, sizeof(float) * static_cast<std::size_t>(L - n_keys));
   }
-  sgemm_nn(nq, D, L, 1.0f, scratch, L, v, D, 0.0f, out, ldo);
+  PanelView v = values;
+  v.k = L;
+  matmul_panels(nq, scratch, L, v, nullptr, out, ldo);
 }
 
 void attention_one(int pos, int D, float scale, const float* q, const float* k, const float* v,

@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <vector>
 
+#include "model/gemm.h"
+
 namespace pythia::model {
 
 // torch.nn.LayerNorm over the last dim: y = (x - mean) / sqrt(var + eps) * gamma + beta
@@ -51,15 +53,18 @@ class RotaryTable {
 };
 
 // Causal attention for a chunk of nq consecutive query rows of one head, positions
-// q_pos0 .. q_pos0+nq-1, against keys/values at positions 0 .. q_pos0+nq-1 (already in the cache).
-//   q:   [nq, D] with row stride ldq (rotated)      k, v: [>= q_pos0+nq, D] contiguous (one head)
-//   out: [nq, D] with row stride ldo
+// q_pos0 .. q_pos0+nq-1, against keys/values at positions 0 .. q_pos0+nq-1.
+//   q:      [nq, D] with row stride ldq (rotated)
+//   keys:   the head's rotated keys [L, D] packed by pack_panels (view.n >= q_pos0+nq, k = D)
+//   values: the head's values [L, D] packed by pack_panels_transposed (view.n = D, k >= q_pos0+nq)
+//   out:    [nq, D] with row stride ldo
 //   scores = (q k^T) * scale; softmax over keys <= own position (fp32); out = softmax · v.
-// The masked upper triangle is never used (its probabilities are written as 0 before the product
-// with v); only [nq, q_pos0+nq] scores are formed. `scratch` must hold nq*(q_pos0+nq) floats.
-// Uses sgemm (single-threaded, in the calling thread).
+// Both products are matmul_panels (gemm.h: one fma chain per element, fixed order), so a query's
+// result does not depend on how queries are chunked. Only [nq, q_pos0+nq] scores are formed; the
+// masked part of the last block gets probability 0. `scratch` holds nq*(q_pos0+nq) floats.
 void attention_chunk(int nq, int q_pos0, int D, float scale, const float* q, int ldq,
-                     const float* k, const float* v, float* out, int ldo, float* scratch);
+                     const PanelView& keys, const PanelView& values, float* out, int ldo,
+                     float* scratch);
 
 // One query at position pos against keys/values 0..pos of one head (decode step). Fixed order.
 // `scratch` must hold pos+1 floats.
