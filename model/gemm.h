@@ -1,13 +1,19 @@
 // Matrix products of the forward pass. This is the ONLY file that calls OpenBLAS.
 //
-// Thread policy (perf-anchors.md §6.6): OpenBLAS always runs single-threaded inside the calling
-// thread; parallelism comes from TBB tasks that call these functions concurrently. The first call
-// of any function here (and use_single_threaded_blas()) sets OpenBLAS to 1 thread.
+// The model uses matmul_packed / matmul_panels (below): pre-packed weights, an AVX-512 6x64
+// register tile, one fma chain per output element in a fixed order -> position-invariant (a row's
+// values do not depend on M, on its position, on chunking or threads) and, on this machine,
+// about 2x OpenBLAS 0.3.21 sgemm (whose DYNAMIC_ARCH build picks its AVX2 Haswell kernel here and
+// repacks the weight on every call); bench/bench_forward prints both rates side by side.
+// The OpenBLAS wrappers (sgemm_nt/nn, linear_sgemm) remain for comparison and reference use.
 //
-// Determinism: cblas_sgemm's value for a row depends on M and on the row's position inside the
-// call, so callers must split rows into calls in a way that depends only on the sequence (never on
-// thread count or batch composition). matmul_packed() has no such dependence: each output element
-// is one fma chain in a fixed order (see there); the model's weight products all use it.
+// Thread policy (perf-anchors.md §6.6): OpenBLAS always runs single-threaded inside the calling
+// thread; parallelism comes from TBB tasks. The first call of any OpenBLAS wrapper here (and
+// use_single_threaded_blas()) sets OpenBLAS to 1 thread.
+//
+// Determinism note: cblas_sgemm's value for a row depends on M and on the row's position inside
+// the call, so callers of the sgemm wrappers must split rows into calls in a way that depends only
+// on the sequence (never on thread count or batch composition).
 //
 // Layout: all matrices row-major; "ld" = distance in floats between consecutive rows.
 #pragma once

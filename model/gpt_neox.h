@@ -11,13 +11,13 @@
 // Thread safety: const after construction; forward()/decode() may run concurrently on distinct
 // caches. All mutable state lives in the KvCache and in per-call scratch.
 //
-// Determinism (causal_lm.h): every weight product uses the position-invariant matmul_packed
-// (gemm.h: one fma chain per element in a fixed order), so its values do not depend on how rows
-// are chunked, on the thread count or on which sequences share a decode() call. Attention in
-// forward() uses sgemm per (FIXED chunk of kAttnChunk queries, head) of one sequence — the split
-// depends only on the call, never on the thread count; decode() attends one query at a time with
-// a fixed-order kernel. Row chunks (kRowChunk) and logit chunks (kLogitChunk) only bound memory
-// and give TBB tasks.
+// Determinism (causal_lm.h): every product (weights, and q·k / p·v in forward's attention) is a
+// fixed-order fma chain (gemm.h matmul_packed / matmul_panels), every other op is per row, so
+// values do not depend on the thread count, on how rows are chunked into tasks, or on which
+// sequences share a decode() call. decode() attends one query at a time with attention_one
+// (another fixed order), so forward() and decode() of the same token agree to ~1e-6, not bitwise.
+// Row chunks (kRowChunk), attention chunks (kAttnChunk) and logit chunks (kLogitChunk) only bound
+// memory and form TBB tasks.
 #pragma once
 
 #include <filesystem>
