@@ -157,14 +157,22 @@ void memorize_batch(const GptNeox& m, const std::vector<std::vector<Token>>& pre
   const std::size_t B = prefixes.size();
   std::vector<KvCache> caches(B);
   std::vector<Token> next(B);
+  // As `generate`: prefix tokens 0..30 by forward() (no logits), token 31 of all rows by one
+  // decode() step, then 31 more decode steps.
   tbb::parallel_for(std::size_t{0}, B, [&](std::size_t i) {
     caches[i] = m.make_cache(64);
-    m.forward(prefixes[i], caches[i], std::vector<int>{31}, [&](int, std::span<const float> lg) {
-      next[i] = pythia::model::argmax(lg, 0);
-    });
+    m.forward(std::span<const Token>(prefixes[i]).first(31), caches[i], {},
+              [](int, std::span<const float>) {});
   });
   std::vector<KvCache*> ptrs;
   for (auto& c : caches) ptrs.push_back(&c);
+  {
+    std::vector<Token> last(B);
+    for (std::size_t i = 0; i < B; ++i) last[i] = prefixes[i][31];
+    m.decode(last, ptrs, [&](int b, std::span<const float> lg) {
+      next[static_cast<std::size_t>(b)] = pythia::model::argmax(lg, 0);
+    });
+  }
   for (int step = 1; step < 32; ++step) {
     const std::vector<Token> cur = next;
     m.decode(cur, ptrs, [&](int b, std::span<const float> lg) {

@@ -76,14 +76,26 @@ std::vector<std::vector<model::Token>> generate_block(const model::GptNeox& m,
   std::vector<model::KvCache> caches(n);
   std::vector<model::Token> next(n);
   if (max_new <= 0) return out;
+  // Prefix minus its last token through forward() (no logits), then the last prefix tokens of
+  // the whole block as one decode() step: the first new token's logits come out of one batched
+  // unembedding instead of one weight pass per sequence.
   tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
     const auto& ids = block[i].ids;
     caches[i] = m.make_cache(static_cast<int>(ids.size()) + max_new - 1);
-    const int last = static_cast<int>(ids.size()) - 1;
-    m.forward(ids, caches[i], std::vector<int>{last}, [&](int, std::span<const float> logits) {
-      next[i] = static_cast<model::Token>(model::argmax(logits, excluded));
-    });
+    m.forward(std::span<const model::Token>(ids).first(ids.size() - 1), caches[i], {},
+              [](int, std::span<const float>) {});
   });
+  {
+    std::vector<model::Token> last(n);
+    std::vector<model::KvCache*> ptrs(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      last[i] = block[i].ids.back();
+      ptrs[i] = &caches[i];
+    }
+    m.decode(last, ptrs, [&](int b, std::span<const float> logits) {
+      next[static_cast<std::size_t>(b)] = static_cast<model::Token>(model::argmax(logits, excluded));
+    });
+  }
   std::vector<std::size_t> active(n);
   for (std::size_t i = 0; i < n; ++i) active[i] = i;
   for (int step = 0;; ++step) {
