@@ -147,6 +147,37 @@ TEST_F(Cli, GenerateMatchesBothGoldenVariants) {
   }
 }
 
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// Output files are byte-identical whatever --threads and --batch-size are.
+TEST_F(Cli, OutputDoesNotDependOnThreadsOrBatchSize) {
+  const std::string model = (kFixtures / "neox-variant").string();
+  std::vector<std::string> lines;
+  const json seqs = read_json(kFixtures / "golden" / "neox-variant" / "sequences.json");
+  for (const auto& s : seqs["sequences"])
+    if (s["length"].get<int>() <= 300) lines.push_back(json{{"ids", s["ids"]}}.dump());
+  const fs::path in = write("seqs.jsonl", lines);
+  std::vector<std::string> outputs;
+  for (const std::string flags : {"--threads 1 --batch-size 1", "--threads 2 --batch-size 4",
+                                  "--threads 2 --batch-size 64"}) {
+    for (const std::string cmd : {"score", "generate --max-new-tokens 8"}) {
+      const fs::path out = dir_ / "o.jsonl";
+      const RunResult r = run(cmd + " --model " + model + " -i " + in.string() + " -o " +
+                              out.string() + " " + flags);
+      ASSERT_EQ(r.status, 0) << r.err;
+      outputs.push_back(slurp(out));
+    }
+  }
+  ASSERT_EQ(outputs.size(), 6u);
+  for (std::size_t i = 2; i < outputs.size(); ++i)
+    EXPECT_EQ(outputs[i], outputs[i % 2]) << "run " << i << " differs";
+}
+
 TEST_F(Cli, TextLinesAreTokenizedAndScoredLikeIds) {
   const fs::path tok = kFixtures / "tokenizer" / "20B_tokenizer.json.gz";
   const fs::path in = write("text.jsonl", {R"({"text": "Hello world, this is a test."})"});
