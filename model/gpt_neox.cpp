@@ -32,12 +32,14 @@ class GptNeox::ScratchPool {
     std::vector<float> b;
     {
       std::lock_guard<std::mutex> lock(mu_);
+      std::size_t best = free_.size();  // the smallest free buffer that is large enough
       for (std::size_t i = 0; i < free_.size(); ++i) {
-        if (free_[i].size() >= n) {
-          b = std::move(free_[i]);
-          free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(i));
-          break;
-        }
+        if (free_[i].size() >= n && (best == free_.size() || free_[i].size() < free_[best].size()))
+          best = i;
+      }
+      if (best < free_.size()) {
+        b = std::move(free_[best]);
+        free_.erase(free_.begin() + static_cast<std::ptrdiff_t>(best));
       }
     }
     if (b.size() < n) b.resize(n);
@@ -48,8 +50,9 @@ class GptNeox::ScratchPool {
   void give_back(std::vector<float> b) {
     if (b.empty()) return;
     std::lock_guard<std::mutex> lock(mu_);
-    if (free_.size() < 8) free_.push_back(std::move(b));
+    if (free_.size() < kMaxFree) free_.push_back(std::move(b));
   }
+  static constexpr std::size_t kMaxFree = 16;
   std::mutex mu_;
   std::vector<std::vector<float>> free_;
 };
