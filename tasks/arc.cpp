@@ -3,11 +3,13 @@
 // 4e7e0d4; metadata.version 1.0 (v0.3 `lm_eval/tasks/arc.py` VERSION 0). Spec tasks.md §2.4-2.5.
 // Data: ARC-V1-Feb2018 ARC-Easy-Test.jsonl / ARC-Challenge-Test.jsonl (id, question{stem,
 // choices[{text,label}]}, answerKey) = Hugging Face allenai/ai2_arc split `test`.
+#include <algorithm>
 #include <memory>
 
-#include "data/jsonl_reader.h"
 #include "data/task_data.h"
 #include "tasks/doc_fields.h"
+#include "tasks/doc_files.h"
+#include "tasks/lm_eval_config.h"
 #include "tasks/multiple_choice_task.h"
 #include "tasks/registry.h"
 
@@ -15,104 +17,24 @@ namespace pythia::tasks {
 
 namespace {
 
-constexpr const char* kEasyConfig = R"json({
- "task": "arc_easy",
- "dataset_path": "allenai/ai2_arc",
- "dataset_name": "ARC-Easy",
- "training_split": "train",
- "validation_split": "validation",
- "test_split": "test",
- "doc_to_text": "Question: {{question}}\nAnswer:",
- "doc_to_target": "{{choices.label.index(answerKey)}}",
- "unsafe_code": false,
- "doc_to_choice": "{{choices.text}}",
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "Question: {{question}}\nAnswer:",
-  "doc_to_choice": "{{choices.text}}",
-  "doc_to_target": "{{choices.label.index(answerKey)}}",
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "acc",
-   "aggregation": "mean",
-   "higher_is_better": true
-  },
-  {
-   "metric": "acc_norm",
-   "aggregation": "mean",
-   "higher_is_better": true
-  }
- ],
- "output_type": "multiple_choice",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "Question: {{question}}\nAnswer:",
- "metadata": {
-  "version": 1.0,
-  "config_source": "lm_eval/tasks/arc/arc_easy.yaml"
- }
-})json";
-constexpr const char* kChallengeConfig = R"json({
- "task": "arc_challenge",
- "dataset_path": "allenai/ai2_arc",
- "dataset_name": "ARC-Challenge",
- "training_split": "train",
- "validation_split": "validation",
- "test_split": "test",
- "doc_to_text": "Question: {{question}}\nAnswer:",
- "doc_to_target": "{{choices.label.index(answerKey)}}",
- "unsafe_code": false,
- "doc_to_choice": "{{choices.text}}",
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "Question: {{question}}\nAnswer:",
-  "doc_to_choice": "{{choices.text}}",
-  "doc_to_target": "{{choices.label.index(answerKey)}}",
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "acc",
-   "aggregation": "mean",
-   "higher_is_better": true
-  },
-  {
-   "metric": "acc_norm",
-   "aggregation": "mean",
-   "higher_is_better": true
-  }
- ],
- "output_type": "multiple_choice",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "Question: {{question}}\nAnswer:",
- "metadata": {
-  "version": 1.0,
-  "config_source": "lm_eval/tasks/arc/arc_challenge.yaml"
- }
-})json";
+// arc_challenge.yaml includes arc_easy.yaml and changes task, dataset_name and nothing else.
+nlohmann::json arc_config(const std::string& task, const std::string& dataset_name,
+                          const std::vector<MetricSpec>& metrics) {
+  const char* text = "Question: {{question}}\nAnswer:";
+  return zero_shot_config({{"task", task},
+                           {"dataset_path", "allenai/ai2_arc"},
+                           {"dataset_name", dataset_name},
+                           {"training_split", "train"},
+                           {"validation_split", "validation"},
+                           {"test_split", "test"},
+                           {"doc_to_text", text},
+                           {"doc_to_target", "{{choices.label.index(answerKey)}}"},
+                           {"doc_to_choice", "{{choices.text}}"},
+                           {"metric_list", metric_list(metrics)},
+                           {"output_type", "multiple_choice"},
+                           {"doc_to_decontamination_query", text}},
+                          1.0, "lm_eval/tasks/arc/" + task + ".yaml");
+}
 constexpr const char* kWhere =
     "It is in ARC-V1-Feb2018.zip from AI2 (https://allenai.org/data/arc), folder "
     "ARC-Easy/ or ARC-Challenge/.";
@@ -125,11 +47,14 @@ struct ArcDoc {
 
 class Arc final : public DocTask<MultipleChoiceTask, ArcDoc> {
  public:
-  Arc(std::string name, std::string file, const char* config)
-      : DocTask(true), name_(std::move(name)), file_(std::move(file)), config_(config) {}
+  Arc(std::string name, std::string file, std::string dataset_name)
+      : DocTask(true),
+        name_(std::move(name)),
+        file_(std::move(file)),
+        dataset_name_(std::move(dataset_name)) {}
   const std::string& name() const override { return name_; }
   double version() const override { return 1.0; }
-  nlohmann::json config() const override { return nlohmann::json::parse(config_); }
+  nlohmann::json config() const override { return arc_config(name_, dataset_name_, metrics()); }
   std::vector<std::string> data_files() const override { return {name_ + "/" + file_}; }
 
   McPrompt prompt(std::int64_t d) const override {
@@ -147,8 +72,7 @@ class Arc final : public DocTask<MultipleChoiceTask, ArcDoc> {
   std::vector<ArcDoc> read_docs(const std::filesystem::path& dir) const override {
     const auto path = data::locate_task_file(dir, name_, file_, kWhere);
     std::vector<ArcDoc> docs;
-    data::for_each_jsonl(path, [&](std::int64_t line, const nlohmann::json& j) {
-      const std::string w = at_line(path.string(), line);
+    for_each_record(path, [&](const nlohmann::json& j, const std::string& w) {
       ArcDoc x;
       x.id = string_field(j, "id", w);
       const auto& q = field(j, "question", w);
@@ -169,17 +93,16 @@ class Arc final : public DocTask<MultipleChoiceTask, ArcDoc> {
   }
 
  private:
-  std::string name_, file_;
-  const char* config_;
+  std::string name_, file_, dataset_name_;
 };
 
 }  // namespace
 
 std::unique_ptr<Task> make_arc_easy() {
-  return std::make_unique<Arc>("arc_easy", "ARC-Easy-Test.jsonl", kEasyConfig);
+  return std::make_unique<Arc>("arc_easy", "ARC-Easy-Test.jsonl", "ARC-Easy");
 }
 std::unique_ptr<Task> make_arc_challenge() {
-  return std::make_unique<Arc>("arc_challenge", "ARC-Challenge-Test.jsonl", kChallengeConfig);
+  return std::make_unique<Arc>("arc_challenge", "ARC-Challenge-Test.jsonl", "ARC-Challenge");
 }
 
 }  // namespace pythia::tasks

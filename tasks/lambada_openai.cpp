@@ -5,61 +5,15 @@
 // EleutherAI/lambada_openai `default` split `test`.
 #include <memory>
 
-#include "data/jsonl_reader.h"
 #include "data/task_data.h"
 #include "tasks/doc_fields.h"
+#include "tasks/doc_files.h"
+#include "tasks/lm_eval_config.h"
 #include "tasks/registry.h"
 
 namespace pythia::tasks {
 
 namespace {
-
-constexpr const char* kConfig = R"json({
- "task": "lambada_openai",
- "dataset_path": "EleutherAI/lambada_openai",
- "dataset_name": "default",
- "test_split": "test",
- "doc_to_text": "{{text.split(' ')[:-1]|join(' ')}}",
- "doc_to_target": "{{' '+text.split(' ')[-1]}}",
- "unsafe_code": false,
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "{{text.split(' ')[:-1]|join(' ')}}",
-  "doc_to_choice": null,
-  "doc_to_target": "{{' '+text.split(' ')[-1]}}",
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "perplexity",
-   "aggregation": "perplexity",
-   "higher_is_better": false
-  },
-  {
-   "metric": "acc",
-   "aggregation": "mean",
-   "higher_is_better": true
-  }
- ],
- "output_type": "loglikelihood",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "{{text}}",
- "metadata": {
-  "version": 1.0,
-  "config_source": "lm_eval/tasks/lambada/lambada_openai.yaml"
- }
-})json";
 
 struct LambadaDoc {
   std::string text;
@@ -72,7 +26,18 @@ class LambadaOpenAi final : public DocTask<Task, LambadaDoc> {
   std::vector<MetricSpec> metrics() const override {
     return {{"perplexity", Aggregation::kPerplexity, false}, {"acc", Aggregation::kMean, true}};
   }
-  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  nlohmann::json config() const override {
+    return zero_shot_config({{"task", "lambada_openai"},
+                             {"dataset_path", "EleutherAI/lambada_openai"},
+                             {"dataset_name", "default"},
+                             {"test_split", "test"},
+                             {"doc_to_text", "{{text.split(' ')[:-1]|join(' ')}}"},
+                             {"doc_to_target", "{{' '+text.split(' ')[-1]}}"},
+                             {"metric_list", metric_list(metrics())},
+                             {"output_type", "loglikelihood"},
+                             {"doc_to_decontamination_query", "{{text}}"}},
+                            1.0, "lm_eval/tasks/lambada/lambada_openai.yaml");
+  }
   std::vector<std::string> data_files() const override {
     return {"lambada_openai/lambada_test.jsonl"};
   }
@@ -98,8 +63,8 @@ class LambadaOpenAi final : public DocTask<Task, LambadaDoc> {
         "gpt-2/data/lambada_test.jsonl, sha256 4aa8d02c...), also the data of the Hugging Face "
         "dataset EleutherAI/lambada_openai.");
     std::vector<LambadaDoc> docs;
-    data::for_each_jsonl(path, [&](std::int64_t line, const nlohmann::json& j) {
-      docs.push_back({string_field(j, "text", at_line(path.string(), line))});
+    for_each_record(path, [&](const nlohmann::json& j, const std::string& w) {
+      docs.push_back({string_field(j, "text", w)});
     });
     return docs;
   }

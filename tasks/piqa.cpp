@@ -4,9 +4,10 @@
 // joined line by line = Hugging Face baber/piqa (earlier `piqa`) split `validation`.
 #include <memory>
 
-#include "data/jsonl_reader.h"
 #include "data/task_data.h"
 #include "tasks/doc_fields.h"
+#include "tasks/doc_files.h"
+#include "tasks/lm_eval_config.h"
 #include "tasks/multiple_choice_task.h"
 #include "tasks/registry.h"
 
@@ -14,53 +15,6 @@ namespace pythia::tasks {
 
 namespace {
 
-constexpr const char* kConfig = R"json({
- "task": "piqa",
- "dataset_path": "baber/piqa",
- "training_split": "train",
- "validation_split": "validation",
- "doc_to_text": "Question: {{goal}}\nAnswer:",
- "doc_to_target": "label",
- "unsafe_code": false,
- "doc_to_choice": "{{[sol1, sol2]}}",
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "Question: {{goal}}\nAnswer:",
-  "doc_to_choice": "{{[sol1, sol2]}}",
-  "doc_to_target": "label",
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "acc",
-   "aggregation": "mean",
-   "higher_is_better": true
-  },
-  {
-   "metric": "acc_norm",
-   "aggregation": "mean",
-   "higher_is_better": true
-  }
- ],
- "output_type": "multiple_choice",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "goal",
- "metadata": {
-  "version": 1.0,
-  "config_source": "lm_eval/tasks/piqa/piqa.yaml"
- }
-})json";
 constexpr const char* kWhere =
     "Get valid.jsonl and valid-labels.lst from the PIQA release "
     "(https://yonatanbisk.com/piqa/data/, github.com/ybisk/ybisk.github.io piqa/data/).";
@@ -75,7 +29,19 @@ class Piqa final : public DocTask<MultipleChoiceTask, PiqaDoc> {
   Piqa() : DocTask(true) {}
   const std::string& name() const override { return name_; }
   double version() const override { return 1.0; }
-  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  nlohmann::json config() const override {
+    return zero_shot_config({{"task", "piqa"},
+                             {"dataset_path", "baber/piqa"},
+                             {"training_split", "train"},
+                             {"validation_split", "validation"},
+                             {"doc_to_text", "Question: {{goal}}\nAnswer:"},
+                             {"doc_to_target", "label"},
+                             {"doc_to_choice", "{{[sol1, sol2]}}"},
+                             {"metric_list", metric_list(metrics())},
+                             {"output_type", "multiple_choice"},
+                             {"doc_to_decontamination_query", "goal"}},
+                            1.0, "lm_eval/tasks/piqa/piqa.yaml");
+  }
   std::vector<std::string> data_files() const override {
     return {"piqa/valid.jsonl", "piqa/valid-labels.lst"};
   }
@@ -96,17 +62,11 @@ class Piqa final : public DocTask<MultipleChoiceTask, PiqaDoc> {
     const auto jpath = data::locate_task_file(dir, "piqa", "valid.jsonl", kWhere);
     const auto lpath = data::locate_task_file(dir, "piqa", "valid-labels.lst", kWhere);
     std::vector<PiqaDoc> docs;
-    data::for_each_jsonl(jpath, [&](std::int64_t line, const nlohmann::json& j) {
-      const std::string w = at_line(jpath.string(), line);
+    for_each_record(jpath, [&](const nlohmann::json& j, const std::string& w) {
       docs.push_back({string_field(j, "goal", w), string_field(j, "sol1", w),
                       string_field(j, "sol2", w), 0});
     });
-    const auto labels = data::read_lines(lpath);
-    if (labels.size() != docs.size()) {
-      throw DataError(lpath.string(), std::to_string(labels.size()) + " labels for " +
-                                          std::to_string(docs.size()) + " records of " +
-                                          jpath.string());
-    }
+    const auto labels = read_labels(lpath, docs.size(), jpath);
     for (std::size_t i = 0; i < labels.size(); ++i) {
       const std::string l(trim_ascii(labels[i]));
       if (l != "0" && l != "1") {

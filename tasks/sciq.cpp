@@ -8,6 +8,7 @@
 #include "data/jsonl_reader.h"
 #include "data/task_data.h"
 #include "tasks/doc_fields.h"
+#include "tasks/lm_eval_config.h"
 #include "tasks/multiple_choice_task.h"
 #include "tasks/python_text.h"
 #include "tasks/registry.h"
@@ -16,54 +17,6 @@ namespace pythia::tasks {
 
 namespace {
 
-constexpr const char* kConfig = R"json({
- "task": "sciq",
- "dataset_path": "allenai/sciq",
- "training_split": "train",
- "validation_split": "validation",
- "test_split": "test",
- "doc_to_text": "{{support.lstrip()}}\nQuestion: {{question}}\nAnswer:",
- "doc_to_target": 3,
- "unsafe_code": false,
- "doc_to_choice": "{{[distractor1, distractor2, distractor3, correct_answer]}}",
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "{{support.lstrip()}}\nQuestion: {{question}}\nAnswer:",
-  "doc_to_choice": "{{[distractor1, distractor2, distractor3, correct_answer]}}",
-  "doc_to_target": 3,
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "acc",
-   "aggregation": "mean",
-   "higher_is_better": true
-  },
-  {
-   "metric": "acc_norm",
-   "aggregation": "mean",
-   "higher_is_better": true
-  }
- ],
- "output_type": "multiple_choice",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "{{support}} {{question}}",
- "metadata": {
-  "version": 1.0,
-  "config_source": "lm_eval/tasks/sciq/sciq.yaml"
- }
-})json";
 constexpr const char* kWhere =
     "It is test.json of the SciQ distribution (SciQ.zip from https://allenai.org/data/sciq, "
     "folder 'SciQ dataset-2 3/'), 1000 records.";
@@ -77,7 +30,21 @@ class Sciq final : public DocTask<MultipleChoiceTask, SciqDoc> {
   Sciq() : DocTask(true) {}
   const std::string& name() const override { return name_; }
   double version() const override { return 1.0; }
-  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  nlohmann::json config() const override {
+    return zero_shot_config(
+        {{"task", "sciq"},
+         {"dataset_path", "allenai/sciq"},
+         {"training_split", "train"},
+         {"validation_split", "validation"},
+         {"test_split", "test"},
+         {"doc_to_text", "{{support.lstrip()}}\nQuestion: {{question}}\nAnswer:"},
+         {"doc_to_target", 3},
+         {"doc_to_choice", "{{[distractor1, distractor2, distractor3, correct_answer]}}"},
+         {"metric_list", metric_list(metrics())},
+         {"output_type", "multiple_choice"},
+         {"doc_to_decontamination_query", "{{support}} {{question}}"}},
+        1.0, "lm_eval/tasks/sciq/sciq.yaml");
+  }
   std::vector<std::string> data_files() const override { return {"sciq/test.json"}; }
 
   McPrompt prompt(std::int64_t d) const override {

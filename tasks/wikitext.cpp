@@ -9,6 +9,7 @@
 #include "data/jsonl_reader.h"
 #include "data/task_data.h"
 #include "tasks/doc_fields.h"
+#include "tasks/lm_eval_config.h"
 #include "tasks/python_text.h"
 #include "tasks/registry.h"
 #include "tasks/wikitext_detokenizer.h"
@@ -17,54 +18,52 @@ namespace pythia::tasks {
 
 namespace {
 
-constexpr const char* kConfig = R"json({
- "task": "wikitext",
- "dataset_path": "EleutherAI/wikitext_document_level",
- "dataset_name": "wikitext-2-raw-v1",
- "training_split": "train",
- "validation_split": "validation",
- "test_split": "test",
- "doc_to_text": "",
- "doc_to_target": "def wikitext_detokenizer(doc):\n    string = doc[\"page\"]\n    # contractions\n    string = string.replace(\"s '\", \"s'\")\n    string = re.sub(r\"/' [0-9]/\", r\"/'[0-9]/\", string)\n    # number separators\n    string = string.replace(\" @-@ \", \"-\")\n    string = string.replace(\" @,@ \", \",\")\n    string = string.replace(\" @.@ \", \".\")\n    # punctuation\n    string = string.replace(\" : \", \": \")\n    string = string.replace(\" ; \", \"; \")\n    string = string.replace(\" . \", \". \")\n    string = string.replace(\" ! \", \"! \")\n    string = string.replace(\" ? \", \"? \")\n    string = string.replace(\" , \", \", \")\n    # double brackets\n    string = re.sub(r\"\\(\\s*([^\\)]*?)\\s*\\)\", r\"(\\1)\", string)\n    string = re.sub(r\"\\[\\s*([^\\]]*?)\\s*\\]\", r\"[\\1]\", string)\n    string = re.sub(r\"{\\s*([^}]*?)\\s*}\", r\"{\\1}\", string)\n    string = re.sub(r\"\\\"\\s*([^\\\"]*?)\\s*\\\"\", r'\"\\1\"', string)\n    string = re.sub(r\"'\\s*([^']*?)\\s*'\", r\"'\\1'\", string)\n    # miscellaneous\n    string = string.replace(\"= = = =\", \"====\")\n    string = string.replace(\"= = =\", \"===\")\n    string = string.replace(\"= =\", \"==\")\n    string = string.replace(\" \" + chr(176) + \" \", chr(176))\n    string = string.replace(\" \\n\", \"\\n\")\n    string = string.replace(\"\\n \", \"\\n\")\n    string = string.replace(\" N \", \" 1 \")\n    string = string.replace(\" 's\", \"'s\")\n\n    return string\n",
- "unsafe_code": false,
- "process_results": "def process_results(doc, results):\n    (loglikelihood,) = results\n    # IMPORTANT: wikitext counts number of words in *original doc before detokenization*\n    _words = len(re.split(r\"\\s+\", doc[\"page\"]))\n    _bytes = len(doc[\"page\"].encode(\"utf-8\"))\n    return {\n        \"word_perplexity\": (loglikelihood, _words),\n        \"byte_perplexity\": (loglikelihood, _bytes),\n        \"bits_per_byte\": (loglikelihood, _bytes),\n    }\n",
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "",
-  "doc_to_choice": null,
-  "doc_to_target": "<function wikitext_detokenizer>",
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "word_perplexity"
-  },
-  {
-   "metric": "byte_perplexity"
-  },
-  {
-   "metric": "bits_per_byte"
-  }
- ],
- "output_type": "loglikelihood_rolling",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "{{page}}",
- "metadata": {
-  "version": 2.0,
-  "config_source": "lm_eval/tasks/wikitext/wikitext.yaml"
- }
-})json";
+// preprocess_wikitext.py's functions, logged by lm-eval as their source.
+constexpr const char* kDetokenizerSource = R"py(def wikitext_detokenizer(doc):
+    string = doc["page"]
+    # contractions
+    string = string.replace("s '", "s'")
+    string = re.sub(r"/' [0-9]/", r"/'[0-9]/", string)
+    # number separators
+    string = string.replace(" @-@ ", "-")
+    string = string.replace(" @,@ ", ",")
+    string = string.replace(" @.@ ", ".")
+    # punctuation
+    string = string.replace(" : ", ": ")
+    string = string.replace(" ; ", "; ")
+    string = string.replace(" . ", ". ")
+    string = string.replace(" ! ", "! ")
+    string = string.replace(" ? ", "? ")
+    string = string.replace(" , ", ", ")
+    # double brackets
+    string = re.sub(r"\(\s*([^\)]*?)\s*\)", r"(\1)", string)
+    string = re.sub(r"\[\s*([^\]]*?)\s*\]", r"[\1]", string)
+    string = re.sub(r"{\s*([^}]*?)\s*}", r"{\1}", string)
+    string = re.sub(r"\"\s*([^\"]*?)\s*\"", r'"\1"', string)
+    string = re.sub(r"'\s*([^']*?)\s*'", r"'\1'", string)
+    # miscellaneous
+    string = string.replace("= = = =", "====")
+    string = string.replace("= = =", "===")
+    string = string.replace("= =", "==")
+    string = string.replace(" " + chr(176) + " ", chr(176))
+    string = string.replace(" \n", "\n")
+    string = string.replace("\n ", "\n")
+    string = string.replace(" N ", " 1 ")
+    string = string.replace(" 's", "'s")
+
+    return string
+)py";
+constexpr const char* kProcessResultsSource = R"py(def process_results(doc, results):
+    (loglikelihood,) = results
+    # IMPORTANT: wikitext counts number of words in *original doc before detokenization*
+    _words = len(re.split(r"\s+", doc["page"]))
+    _bytes = len(doc["page"].encode("utf-8"))
+    return {
+        "word_perplexity": (loglikelihood, _words),
+        "byte_perplexity": (loglikelihood, _bytes),
+        "bits_per_byte": (loglikelihood, _bytes),
+    }
+)py";
 
 struct WikitextDoc {
   std::string page;
@@ -79,7 +78,25 @@ class Wikitext final : public DocTask<Task, WikitextDoc> {
             {"byte_perplexity", Aggregation::kWeightedPerplexity, false},
             {"bits_per_byte", Aggregation::kBitsPerByte, false}};
   }
-  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  nlohmann::json config() const override {
+    // The YAML lists metric names only (aggregations come from process_results).
+    return zero_shot_config(
+        {{"task", "wikitext"},
+         {"dataset_path", "EleutherAI/wikitext_document_level"},
+         {"dataset_name", "wikitext-2-raw-v1"},
+         {"training_split", "train"},
+         {"validation_split", "validation"},
+         {"test_split", "test"},
+         {"doc_to_text", ""},
+         {"doc_to_target", kDetokenizerSource},
+         {"process_results", kProcessResultsSource},
+         {"metric_list",
+          {{{"metric", "word_perplexity"}}, {{"metric", "byte_perplexity"}}, {{"metric", "bits_per_byte"}}}},
+         {"output_type", "loglikelihood_rolling"},
+         {"doc_to_decontamination_query", "{{page}}"}},
+        2.0, "lm_eval/tasks/wikitext/wikitext.yaml",
+        {{"doc_to_target", "<function wikitext_detokenizer>"}});
+  }
   std::vector<std::string> data_files() const override { return {"wikitext/wiki.test.raw"}; }
 
   std::vector<Request> requests(std::int64_t d) const override {

@@ -6,9 +6,10 @@
 // = Hugging Face allenai/winogrande `winogrande_xl` split `validation`.
 #include <memory>
 
-#include "data/jsonl_reader.h"
 #include "data/task_data.h"
 #include "tasks/doc_fields.h"
+#include "tasks/doc_files.h"
+#include "tasks/lm_eval_config.h"
 #include "tasks/multiple_choice_task.h"
 #include "tasks/python_text.h"
 #include "tasks/registry.h"
@@ -17,49 +18,6 @@ namespace pythia::tasks {
 
 namespace {
 
-constexpr const char* kConfig = R"json({
- "task": "winogrande",
- "dataset_path": "allenai/winogrande",
- "dataset_name": "winogrande_xl",
- "training_split": "train",
- "validation_split": "validation",
- "doc_to_text": "def doc_to_text(doc):\n    answer_to_num = {\"1\": 0, \"2\": 1}\n    return answer_to_num[doc[\"answer\"]]\n",
- "doc_to_target": "def doc_to_target(doc):\n    idx = doc[\"sentence\"].index(\"_\") + 1\n    return doc[\"sentence\"][idx:].strip()\n",
- "unsafe_code": false,
- "doc_to_choice": "def doc_to_choice(doc):\n    idx = doc[\"sentence\"].index(\"_\")\n    options = [doc[\"option1\"], doc[\"option2\"]]\n    return [doc[\"sentence\"][:idx] + opt for opt in options]\n",
- "description": "",
- "target_delimiter": " ",
- "fewshot_delimiter": "\n\n",
- "fewshot_config": {
-  "sampler": "default",
-  "split": null,
-  "process_docs": null,
-  "fewshot_indices": null,
-  "samples": null,
-  "doc_to_text": "<function doc_to_text>",
-  "doc_to_choice": "<function doc_to_choice>",
-  "doc_to_target": "<function doc_to_target>",
-  "gen_prefix": null,
-  "fewshot_delimiter": "\n\n",
-  "target_delimiter": " "
- },
- "num_fewshot": 0,
- "metric_list": [
-  {
-   "metric": "acc",
-   "aggregation": "mean",
-   "higher_is_better": true
-  }
- ],
- "output_type": "multiple_choice",
- "repeats": 1,
- "should_decontaminate": true,
- "doc_to_decontamination_query": "sentence",
- "metadata": {
-  "version": 1.0,
-  "config_source": "lm_eval/tasks/winogrande/default.yaml"
- }
-})json";
 constexpr const char* kWhere =
     "Get dev.jsonl and dev-labels.lst from winogrande_1.1.zip "
     "(https://storage.googleapis.com/ai2-mosaic/public/winogrande/winogrande_1.1.zip).";
@@ -75,7 +33,32 @@ class Winogrande final : public DocTask<MultipleChoiceTask, WinograndeDoc> {
   Winogrande() : DocTask(false) {}
   const std::string& name() const override { return name_; }
   double version() const override { return 1.0; }
-  nlohmann::json config() const override { return nlohmann::json::parse(kConfig); }
+  nlohmann::json config() const override {
+    // doc_to_* are the functions of preprocess_winogrande.py, logged as their source.
+    return zero_shot_config(
+        {{"task", "winogrande"},
+         {"dataset_path", "allenai/winogrande"},
+         {"dataset_name", "winogrande_xl"},
+         {"training_split", "train"},
+         {"validation_split", "validation"},
+         {"doc_to_text",
+          "def doc_to_text(doc):\n    answer_to_num = {\"1\": 0, \"2\": 1}\n    return "
+          "answer_to_num[doc[\"answer\"]]\n"},
+         {"doc_to_target",
+          "def doc_to_target(doc):\n    idx = doc[\"sentence\"].index(\"_\") + 1\n    return "
+          "doc[\"sentence\"][idx:].strip()\n"},
+         {"doc_to_choice",
+          "def doc_to_choice(doc):\n    idx = doc[\"sentence\"].index(\"_\")\n    options = "
+          "[doc[\"option1\"], doc[\"option2\"]]\n    return [doc[\"sentence\"][:idx] + opt for "
+          "opt in options]\n"},
+         {"metric_list", metric_list(metrics())},
+         {"output_type", "multiple_choice"},
+         {"doc_to_decontamination_query", "sentence"}},
+        1.0, "lm_eval/tasks/winogrande/default.yaml",
+        {{"doc_to_text", "<function doc_to_text>"},
+         {"doc_to_choice", "<function doc_to_choice>"},
+         {"doc_to_target", "<function doc_to_target>"}});
+  }
   std::vector<std::string> data_files() const override {
     return {"winogrande/dev.jsonl", "winogrande/dev-labels.lst"};
   }
@@ -99,8 +82,7 @@ class Winogrande final : public DocTask<MultipleChoiceTask, WinograndeDoc> {
     const auto lpath = data::locate_task_file(dir, "winogrande", "dev-labels.lst", kWhere);
     std::vector<WinograndeDoc> docs;
     std::vector<std::string> answers;
-    data::for_each_jsonl(jpath, [&](std::int64_t line, const nlohmann::json& j) {
-      const std::string w = at_line(jpath.string(), line);
+    for_each_record(jpath, [&](const nlohmann::json& j, const std::string& w) {
       WinograndeDoc x{string_field(j, "sentence", w), string_field(j, "option1", w),
                       string_field(j, "option2", w), 1, 0};
       x.blank = x.sentence.find('_');
@@ -109,12 +91,7 @@ class Winogrande final : public DocTask<MultipleChoiceTask, WinograndeDoc> {
                                                                        : "");
       docs.push_back(std::move(x));
     });
-    const auto labels = data::read_lines(lpath);
-    if (labels.size() != docs.size()) {
-      throw DataError(lpath.string(), std::to_string(labels.size()) + " labels for " +
-                                          std::to_string(docs.size()) + " records of " +
-                                          jpath.string());
-    }
+    const auto labels = read_labels(lpath, docs.size(), jpath);
     for (std::size_t i = 0; i < labels.size(); ++i) {
       const std::string l = trim_ascii(labels[i]);
       const std::string w = at_line(lpath.string(), static_cast<std::int64_t>(i + 1));
