@@ -9,12 +9,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "harness/evaluator.h"
 #include "harness/threading.h"
 #include "model/gemm.h"
@@ -25,26 +24,6 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string run_cmd(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
 
 std::vector<std::string> split(const std::string& s) {
   std::vector<std::string> v;
@@ -75,10 +54,7 @@ int main(int argc, char** argv) {
     }
   }
   const fs::path src(PYTHIA_SOURCE_DIR);
-  std::printf("bench_eval  commit %s  cpu %s  hw threads %u\nBLAS: %s\n",
-              run_cmd("git -C " + src.string() + " rev-parse --short HEAD").c_str(),
-              cpu_model().c_str(), std::thread::hardware_concurrency(),
-              pythia::model::blas_config().c_str());
+  pythia::bench::print_machine_header("bench_eval");
   pythia::model::NeoxConfig cfg;  // defaults = pythia-70m: 6 x 512, 8 heads, vocab 50304
   const auto model = pythia::model::GptNeox::random(cfg, 1234);
   const auto tok = pythia::model::Tokenizer::from_file(src / "tests/fixtures/tokenizer/20B_tokenizer.json.gz");

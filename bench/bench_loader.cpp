@@ -17,43 +17,16 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include <tbb/info.h>
-
+#include "bench/bench_common.h"
 #include "model/tensor_store.h"
 
-extern "C" char* openblas_get_config(void);
-
 namespace fs = std::filesystem;
+using pythia::bench::seconds_since;
 using pythia::model::TensorStore;
 
 namespace {
-
-std::string run_cmd(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 void write_safetensors(const fs::path& file, const char* dtype, std::size_t n, std::size_t esize) {
   std::string header = std::string("{\"w\":{\"dtype\":\"") + dtype + "\",\"shape\":[" +
@@ -90,12 +63,7 @@ int main(int argc, char** argv) {
   const std::size_t millions = argc > 1 ? std::max(1, std::atoi(argv[1])) : 64;
   const int reps = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
   const std::size_t n = millions << 20;
-  std::printf("bench_loader: commit %s, CPU %s, %u hardware threads, TBB max concurrency %d\n",
-              run_cmd("git -C " PYTHIA_SOURCE_DIR " rev-parse --short HEAD").c_str(),
-              cpu_model().c_str(), std::thread::hardware_concurrency(),
-              tbb::info::default_concurrency());
-  std::printf("BLAS (not used here): %s\n", openblas_get_config());
-  std::printf("load average: %s\n", run_cmd("cut -d' ' -f1-3 /proc/loadavg").c_str());
+  pythia::bench::print_machine_header("bench_loader", "BLAS not used here");
   const fs::path dir = fs::temp_directory_path() / ("bench_loader_" + std::to_string(::getpid()));
   fs::create_directories(dir);
 

@@ -12,43 +12,14 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
-#include <thread>
 #include <vector>
 
+#include "bench/bench_common.h"
 #include "data/jsonl_reader.h"
 #include "model/tokenizer.h"
 
-extern "C" char* openblas_get_config(void);
-
-namespace {
-
-std::string run_cmd(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-}  // namespace
+using pythia::bench::seconds_since;
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::max(1, std::atoi(argv[1])) : 5;
@@ -64,11 +35,8 @@ int main(int argc, char** argv) {
     tokens += golden.back().size();
   });
 
-  std::printf("bench_tokenizer: commit %s, CPU %s, %u hardware threads, benchmark threads 1\n",
-              run_cmd("git -C " PYTHIA_SOURCE_DIR " rev-parse --short HEAD").c_str(),
-              cpu_model().c_str(), std::thread::hardware_concurrency());
-  std::printf("BLAS (not used here): %s\n", openblas_get_config());
-  std::printf("load average: %s\n", run_cmd("cut -d' ' -f1-3 /proc/loadavg").c_str());
+  pythia::bench::print_machine_header("bench_tokenizer",
+                                      "benchmark threads 1, BLAS not used here");
   std::printf("corpus: %zu documents, %zu bytes, %zu tokens; %d reps, best and median shown\n",
               docs.size(), bytes, tokens, reps);
 
