@@ -160,5 +160,40 @@ TEST(Kernels, AttentionMatchesMaskedSquare) {
   EXPECT_LT(worst_one, 1e-5);
 }
 
+// attention_one's scores follow a documented order (kernels.cpp): per key, 16 lane partial sums
+// (lane = d mod 16, fma, d ascending), the tree s8[i]=a[i]+a[i+8], s4, s2, s1, then * scale.
+// Emulated here element by element; the scores (hence the probabilities and outputs) must agree
+// bit for bit, for key counts that exercise full 16-key groups and tails.
+TEST(Kernels, AttentionOneFollowsItsDocumentedOrder) {
+  const int D = 64;
+  const float scale = 0.125f;
+  for (const int pos : {0, 5, 15, 16, 17, 40, 100}) {
+    const int L = pos + 1;
+    const auto q = random_vec(static_cast<std::size_t>(D), 31);
+    const auto k = random_vec(static_cast<std::size_t>(L) * D, 32);
+    const auto v = random_vec(static_cast<std::size_t>(L) * D, 33);
+    std::vector<float> p(static_cast<std::size_t>(L));
+    for (int j = 0; j < L; ++j) {
+      float a[16] = {};
+      for (int d = 0; d < D; ++d) a[d % 16] = std::fma(q[static_cast<std::size_t>(d)], k[static_cast<std::size_t>(j) * D + d], a[d % 16]);
+      float s8[8], s4[4];
+      for (int i = 0; i < 8; ++i) s8[i] = a[i] + a[i + 8];
+      for (int i = 0; i < 4; ++i) s4[i] = s8[i] + s8[i + 4];
+      const float s = (s4[0] + s4[2]) + (s4[1] + s4[3]);
+      p[static_cast<std::size_t>(j)] = s * scale;
+    }
+    softmax_inplace(p.data(), L);
+    std::vector<float> want(static_cast<std::size_t>(D), 0.0f);
+    for (int d = 0; d < D; ++d) {
+      float acc = 0.0f;
+      for (int j = 0; j < L; ++j) acc = std::fma(p[static_cast<std::size_t>(j)], v[static_cast<std::size_t>(j) * D + d], acc);
+      want[static_cast<std::size_t>(d)] = acc;
+    }
+    std::vector<float> got(static_cast<std::size_t>(D)), scratch(static_cast<std::size_t>(L));
+    attention_one(pos, D, scale, q.data(), k.data(), v.data(), got.data(), scratch.data());
+    EXPECT_EQ(got, want) << "pos " << pos;
+  }
+}
+
 }  // namespace
 }  // namespace pythia::model
