@@ -162,13 +162,57 @@ __attribute__((target("avx512f"))) double sum_exp_avx512(const float* x, std::si
   return ((lanes[0] + lanes[4]) + (lanes[2] + lanes[6])) + ((lanes[1] + lanes[5]) + (lanes[3] + lanes[7]));
 }
 
-// dot of two D-vectors, 16 lanes (D multiple of 16 on this path).
+// Reduces 16 accumulators (one per key) to their 16 lane sums with the same tree as
+// reduce_add16 (s8[i]=a[i]+a[i+8], s4, s2, s1), so each score has the bits reduce_add16 gives it;
+// the result's lane i is the sum of acc[i].
+__attribute__((target("avx512f"))) inline __m512 reduce_add16x16(const __m512* acc) {
+  __m512 u[8];
+  for (int i = 0; i < 8; ++i) {  // [key 2i | key 2i+1], 8 lanes each: a[l] + a[l+8]
+    const __m512 a = acc[2 * i], b = acc[2 * i + 1];
+    u[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  __m512 v[4];
+  for (int i = 0; i < 4; ++i) {  // 128-bit blocks = keys 4i .. 4i+3: s8[l] + s8[l+4]
+    const __m512 a = u[2 * i], b = u[2 * i + 1];
+    v[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(2, 0, 2, 0)),
+                         _mm512_shuffle_f32x4(a, b, _MM_SHUFFLE(3, 1, 3, 1)));
+  }
+  __m512 z[2];
+  for (int i = 0; i < 2; ++i) {  // block k: [key 8i+k: s4[0]+s4[2], s4[1]+s4[3] | key 8i+4+k: same]
+    const __m512 a = v[2 * i], b = v[2 * i + 1];
+    z[i] = _mm512_add_ps(_mm512_shuffle_ps(a, b, _MM_SHUFFLE(1, 0, 1, 0)),
+                         _mm512_shuffle_ps(a, b, _MM_SHUFFLE(3, 2, 3, 2)));
+  }
+  // block k: [key k, key 4+k, key 8+k, key 12+k]: s2[0] + s2[1]
+  const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(z[0], z[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_shuffle_ps(z[0], z[1], _MM_SHUFFLE(3, 1, 3, 1)));
+  // lane 4k + t holds key k + 4t -> lane i must take lane 4 (i mod 4) + i / 4.
+  const __m512i idx = _mm512_set_epi32(15, 11, 7, 3, 14, 10, 6, 2, 13, 9, 5, 1, 12, 8, 4, 0);
+  return _mm512_permutexvar_ps(idx, r);
+}
+
+// One query against keys/values 0..pos of one head (D multiple of 16 on this path). Scores:
+// per key 16 lane partial sums over d (fma, d ascending), the reduce_add16 tree, * scale.
+// Output: per d, fma chain over keys ascending. (tests/model/kernels_test.cpp emulates it.)
 __attribute__((target("avx512f"))) void attention_one_avx512(int pos, int D, float scale,
                                                              const float* q, const float* k,
                                                              const float* v, float* out,
                                                              float* p) {
   const int L = pos + 1;
-  for (int j = 0; j < L; ++j) {
+  const __m512 vscale = _mm512_set1_ps(scale);
+  int j = 0;
+  for (; j + 16 <= L; j += 16) {
+    __m512 acc[16];
+    for (int t = 0; t < 16; ++t) acc[t] = _mm512_setzero_ps();
+    for (int d = 0; d < D; d += 16) {
+      const __m512 qd = _mm512_loadu_ps(q + d);
+      for (int t = 0; t < 16; ++t)
+        acc[t] = _mm512_fmadd_ps(qd, _mm512_loadu_ps(k + static_cast<std::size_t>(j + t) * D + d), acc[t]);
+    }
+    _mm512_storeu_ps(p + j, _mm512_mul_ps(reduce_add16x16(acc), vscale));
+  }
+  for (; j < L; ++j) {
     __m512 acc = _mm512_setzero_ps();
     const float* kj = k + static_cast<std::size_t>(j) * D;
     for (int d = 0; d < D; d += 16)
@@ -176,10 +220,22 @@ __attribute__((target("avx512f"))) void attention_one_avx512(int pos, int D, flo
     p[j] = reduce_add16(acc) * scale;
   }
   softmax_avx512(p, L);
+  if (D <= 128) {  // all output accumulators in registers; keys outer (same chains per d)
+    __m512 o[8];
+    const int nv = D / 16;
+    for (int i = 0; i < nv; ++i) o[i] = _mm512_setzero_ps();
+    for (int jj = 0; jj < L; ++jj) {
+      const __m512 pj = _mm512_set1_ps(p[jj]);
+      const float* vj = v + static_cast<std::size_t>(jj) * D;
+      for (int i = 0; i < nv; ++i) o[i] = _mm512_fmadd_ps(pj, _mm512_loadu_ps(vj + 16 * i), o[i]);
+    }
+    for (int i = 0; i < nv; ++i) _mm512_storeu_ps(out + 16 * i, o[i]);
+    return;
+  }
   for (int d = 0; d < D; d += 16) {
     __m512 acc = _mm512_setzero_ps();
-    for (int j = 0; j < L; ++j)
-      acc = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + static_cast<std::size_t>(j) * D + d), acc);
+    for (int jj = 0; jj < L; ++jj)
+      acc = _mm512_fmadd_ps(_mm512_set1_ps(p[jj]), _mm512_loadu_ps(v + static_cast<std::size_t>(jj) * D + d), acc);
     _mm512_storeu_ps(out + d, acc);
   }
 }
