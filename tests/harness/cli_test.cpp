@@ -1,16 +1,13 @@
 // The executable's top level: help, unknown commands and exit codes.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <string>
+
+#include "tests/test_util.h"
 
 namespace {
 
-int run(const std::string& args) {
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " " + args + " >/dev/null 2>&1";
-  const int status = std::system(cmd.c_str());
-  return WEXITSTATUS(status);
-}
+int run(const std::string& args) { return pythia::testing::run_harness(args).code; }
 
 TEST(Cli, HelpExitsZero) { EXPECT_EQ(run("--help"), 0); }
 TEST(Cli, NoArgumentsIsUsageError) { EXPECT_EQ(run(""), 2); }

@@ -2,13 +2,13 @@
 // summary table, thread-count independence, pythia-v0 layout, and the errors for a missing data
 // file (exit 3, names the path and where to get it), bad data (file:line) and bad flags (exit 2).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include "data/jsonl_reader.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 
@@ -16,28 +16,18 @@ namespace {
 
 const fs::path kFix = fs::path(PYTHIA_FIXTURES_DIR);
 
-struct CliRun {
-  int code;
-  std::string out;
-};
+using pythia::testing::CliRun;
 
+// `pythia-harness eval` on the vendored pythia-tiny with its tokenizer, then `args`.
 CliRun run(const std::string& args) {
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " eval --model " +
-                          (kFix / "pythia-tiny").string() + " --tokenizer " +
-                          (kFix / "tokenizer/20B_tokenizer.json.gz").string() + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  while (std::fgets(buf, sizeof buf, p)) out += buf;
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+  return pythia::testing::run_harness("eval --model " + (kFix / "pythia-tiny").string() +
+                                      " --tokenizer " +
+                                      (kFix / "tokenizer/20B_tokenizer.json.gz").string() + " " +
+                                      args);
 }
 
 fs::path tmpdir(const std::string& name) {
-  const fs::path d = fs::temp_directory_path() / ("eval_cli_test_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return pythia::testing::fresh_temp_dir("eval_cli_test_" + name);
 }
 
 nlohmann::json read_json(const fs::path& p) {

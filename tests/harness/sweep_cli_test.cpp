@@ -1,34 +1,22 @@
 // `pythia-harness sweep` command line: a broken checkpoint among good ones is reported, the
 // others complete, exit status 1; usage errors exit 2.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "tests/test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path kFixtures = PYTHIA_FIXTURES_DIR;
 
-struct CliRun {
-  int code;
-  std::string out;
-};
-
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using pythia::testing::CliRun;
+using pythia::testing::run_harness;
 
 TEST(SweepCli, BrokenCheckpointReportedOthersComplete) {
   const fs::path root = fs::temp_directory_path() / ("pythia_sweep_cli_" + std::to_string(::getpid()));
@@ -43,7 +31,7 @@ TEST(SweepCli, BrokenCheckpointReportedOthersComplete) {
   const std::string args = "sweep --model " + model.string() + " --revisions all --memorize --data " +
                            (kFixtures / "mini-pile" / "document").string() +
                            " --sequences-per-step 16 --output " + (root / "out").string();
-  CliRun r = run(args);
+  CliRun r = run_harness(args);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("failed step2"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("config.json"), std::string::npos) << r.out;  // the error names the file
@@ -51,17 +39,17 @@ TEST(SweepCli, BrokenCheckpointReportedOthersComplete) {
   EXPECT_TRUE(fs::exists(root / "out" / "model" / "step1" / "memorization.json"));
   EXPECT_FALSE(fs::exists(root / "out" / "model" / "step2" / "sweep_complete.json"));
   // Re-run: step1 is skipped, step2 still fails.
-  r = run(args);
+  r = run_harness(args);
   EXPECT_EQ(r.code, 1) << r.out;
   EXPECT_NE(r.out.find("step1: already complete"), std::string::npos) << r.out;
   fs::remove_all(root);
 }
 
 TEST(SweepCli, UsageErrors) {
-  EXPECT_EQ(run("sweep --bogus").code, 2);
-  EXPECT_EQ(run("sweep --model " + (kFixtures / "mini-pythia").string() + " --memorize --data x --revisions step5").code, 2);
-  EXPECT_EQ(run("sweep --model " + (kFixtures / "mini-pythia").string()).code, 2);  // nothing to do
-  const CliRun h = run("sweep --help");
+  EXPECT_EQ(run_harness("sweep --bogus").code, 2);
+  EXPECT_EQ(run_harness("sweep --model " + (kFixtures / "mini-pythia").string() + " --memorize --data x --revisions step5").code, 2);
+  EXPECT_EQ(run_harness("sweep --model " + (kFixtures / "mini-pythia").string()).code, 2);  // nothing to do
+  const CliRun h = run_harness("sweep --help");
   EXPECT_EQ(h.code, 0);
   for (const char* flag : {"--revisions", "--memorize", "--no-eval", "--tokenizer", "--tasks",
                            "--limit", "--data", "--sequences-per-step", "--output"}) {

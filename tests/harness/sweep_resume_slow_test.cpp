@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "results/results_reader.h"
+#include "tests/test_util.h"
 
 extern char** environ;
 
@@ -149,14 +150,9 @@ TEST(SweepResume, KilledMidwayThenRerunEqualsUninterrupted) {
   }();  
 
   // And compare agrees.
-  std::array<char, 4096> buf;
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " compare " + full.string() + " " +
-                          killed.string() + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  EXPECT_EQ(WEXITSTATUS(status), 0) << out;
+  const pythia::testing::CliRun cmp =
+      pythia::testing::run_harness("compare " + full.string() + " " + killed.string());
+  EXPECT_EQ(cmp.code, 0) << cmp.out;
   fs::remove_all(root);
 }
 

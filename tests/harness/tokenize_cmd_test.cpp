@@ -2,7 +2,6 @@
 // ids come from the vendored goldens (tests/fixtures/tokenizer/edge_cases.jsonl) and lm-eval's
 // "foo bar" -> [12110, 2534].
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -16,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/jsonl_reader.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -34,14 +34,9 @@ class TokenizeCmd : public ::testing::Test {
 
   // Runs the executable with `args`; returns the exit code, stderr in err_.
   int run(const std::string& args) {
-    const std::string err_file = (dir_ / "stderr.txt").string();
-    const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " tokenize " + args + " 2>" + err_file;
-    const int status = std::system(cmd.c_str());
-    std::ifstream in(err_file);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    err_ = ss.str();
-    return WEXITSTATUS(status);
+    const pythia::testing::CliRun r = pythia::testing::run_harness_stderr("tokenize " + args);
+    err_ = r.out;
+    return r.code;
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   void write(const std::string& name, const std::string& content) const {
@@ -85,11 +80,11 @@ TEST_F(TokenizeCmd, StdinStdoutAndSkipSpecial) {
   write("ids.jsonl", "{\"ids\": [0, 12110, 2534, 1, 50290]}\n");
   const std::string base = std::string(PYTHIA_HARNESS_BIN) + " tokenize --tokenizer " +
                            kTokenizer + " --decode -i - -o - < " + path("ids.jsonl") + " > ";
-  ASSERT_EQ(WEXITSTATUS(std::system((base + path("keep.jsonl")).c_str())), 0);
-  ASSERT_EQ(WEXITSTATUS(std::system(
-                (base.substr(0, base.find(" < ")) + " --skip-special-tokens < " +
-                 path("ids.jsonl") + " > " + path("skip.jsonl"))
-                    .c_str())),
+  ASSERT_EQ(pythia::testing::run_shell(base + path("keep.jsonl")).code, 0);
+  ASSERT_EQ(pythia::testing::run_shell(base.substr(0, base.find(" < ")) +
+                                       " --skip-special-tokens < " + path("ids.jsonl") + " > " +
+                                       path("skip.jsonl"))
+                .code,
             0);
   EXPECT_EQ(pythia::data::read_jsonl(path("keep.jsonl")).at(0).at("text"),
             "<|endoftext|>foo bar<|padding|>");

@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/test_util.h"
+
 namespace fs = std::filesystem;
 
 namespace {
@@ -44,12 +46,9 @@ class LoaderCli : public ::testing::Test {
 
   // Runs the executable with `args`; returns the exit status, stderr in `err`.
   int run(const std::string& args, std::string* err = nullptr) {
-    const fs::path err_file = dir_ / "stderr.txt";
-    const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " " + args + " >/dev/null 2>" +
-                            err_file.string();
-    const int status = std::system(cmd.c_str());
-    if (err != nullptr) *err = slurp(err_file);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    const pythia::testing::CliRun r = pythia::testing::run_harness_stderr(args);
+    if (err != nullptr) *err = r.out;
+    return r.code;
   }
 
   fs::path unpack_bin(const fs::path& to) {

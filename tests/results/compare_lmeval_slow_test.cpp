@@ -5,45 +5,33 @@
 // (acc within 1e-6 absolute, no stderr slack; perplexities 1e-4 relative; stderrs 1e-4 relative):
 // exit 0 and every value ok.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <string>
+
+#include "tests/test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 const fs::path kFixtures = PYTHIA_FIXTURES_DIR;
 
-struct CliRun {
-  int code;
-  std::string out;
-};
-
-CliRun run(const std::string& args) {
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using pythia::testing::CliRun;
+using pythia::testing::run_harness;
 
 TEST(CompareWithLmEval, OurEvalOfPythiaTinyAgreesWithLmEvalResultsFile) {
   const fs::path out = fs::temp_directory_path() / ("pythia_cmp_lmeval_" + std::to_string(::getpid()));
   fs::remove_all(out);
-  const CliRun ev = run("eval --model " + (kFixtures / "pythia-tiny").string() + " --tokenizer " +
+  const CliRun ev = run_harness("eval --model " + (kFixtures / "pythia-tiny").string() + " --tokenizer " +
                         (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string() +
                         " --tasks all --data-dir " + (kFixtures / "tasks").string() + " --output " +
                         out.string());
   ASSERT_EQ(ev.code, 0) << ev.out;
   const fs::path ours = out / "pythia-tiny" / "main" / "results.json";
   ASSERT_TRUE(fs::exists(ours)) << ev.out;
-  const CliRun cmp = run("compare " + (kFixtures / "results" / "lm-eval" / "pythia-tiny.results.json").string() +
+  const CliRun cmp = run_harness("compare " + (kFixtures / "results" / "lm-eval" / "pythia-tiny.results.json").string() +
                          " " + ours.string() + " --stderr-factor 0 --abs 1e-6 --rel 1e-4 --stderr-rel 1e-4");
   EXPECT_EQ(cmp.code, 0) << cmp.out;
   EXPECT_NE(cmp.out.find("25 values compared: 25 ok"), std::string::npos) << cmp.out;

@@ -3,16 +3,15 @@
 #include "results/compare.h"
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <array>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "results/eval_results.h"
+#include "tests/test_util.h"
 
 namespace pythia::results {
 namespace {
@@ -22,28 +21,11 @@ using nlohmann::json;
 
 const fs::path kFixtures = fs::path(PYTHIA_FIXTURES_DIR) / "results";
 
-struct CliRun {
-  int code;
-  std::string out;
-};
-
-CliRun run_harness(const std::string& args) {
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) return {-1, ""};
-  std::string out;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
-  const int status = pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using pythia::testing::CliRun;
+using pythia::testing::run_harness;
 
 fs::path temp_dir(const std::string& name) {
-  fs::path p = fs::temp_directory_path() /
-               ("pythia_compare_test_" + name + "_" + std::to_string(::getpid()));
-  fs::remove_all(p);
-  fs::create_directories(p);
-  return p;
+  return pythia::testing::fresh_temp_dir("pythia_compare_test_" + name);
 }
 
 // A tree: two checkpoints with eval results + a memorization result with per-row scores.

@@ -18,6 +18,7 @@
 
 #include "results/canaries.h"
 #include "results/eval_results.h"
+#include "tests/test_util.h"
 
 namespace pythia::results {
 namespace {
@@ -30,14 +31,9 @@ const fs::path kMemo = kFixtures / "mini-pythia-memorization";
 const int kSteps[] = {0, 1, 4, 12, 24, 36};
 
 int run_harness(const std::string& args, std::string* out = nullptr) {
-  const std::string cmd = std::string(PYTHIA_HARNESS_BIN) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  std::string text;
-  std::array<char, 4096> buf;
-  while (std::size_t n = std::fread(buf.data(), 1, buf.size(), p)) text.append(buf.data(), n);
-  const int status = pclose(p);
-  if (out) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const pythia::testing::CliRun r = pythia::testing::run_harness(args);
+  if (out) *out = r.out;
+  return r.code;
 }
 
 // memorization.json built from a reference CSV (the fields harness/memorization_output writes).
