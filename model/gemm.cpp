@@ -11,11 +11,13 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <new>
 #include <mutex>
+#include <stdexcept>
 
 namespace pythia::model {
 namespace {
@@ -29,7 +31,8 @@ void ensure_single_threaded() {
 // ---- packed, position-invariant kernel ----------------------------------------------------
 // Every output element: acc = 0; acc = fma(x[k], w[k], acc) for k ascending; y = acc + bias.
 // The AVX-512 tile keeps 6 rows x 64 columns (24 zmm) of accumulators; the portable path does
-// the same arithmetic one element at a time (std::fma == vfmadd231ps), so both agree bit for bit.
+// the same arithmetic one element at a time (std::fma == vfmadd231ps), so both agree bit for bit;
+// the AVX2 tile (6 rows x 16 columns, below) too.
 
 constexpr int kPanel = PackedWeight::kPanel;
 constexpr int kTileRows = 6;
@@ -96,6 +99,75 @@ __attribute__((target("avx512f"))) void block_avx512(int m0, int m1, int p0, int
   }
 }
 
+// AVX2 + FMA: 6 rows x 16 columns (12 ymm accumulators + 2 weight vectors + 1 broadcast) per
+// tile, walking the 64-column panel in 16-column strips. Same fma chain per element as above.
+template <int MR>
+__attribute__((target("avx2,fma"))) void tile_packed_avx2(int K, const float* X, int ldx,
+                                                          const float* P, const float* bias,
+                                                          float* Y, int ldy, int ncols) {
+  __m256 acc[MR][2];
+  for (int m = 0; m < MR; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
+  for (int k = 0; k < K; ++k) {
+    const float* p = P + static_cast<std::size_t>(k) * kPanel;
+    const __m256 w0 = _mm256_loadu_ps(p), w1 = _mm256_loadu_ps(p + 8);
+    for (int m = 0; m < MR; ++m) {
+      const __m256 x = _mm256_broadcast_ss(X + static_cast<std::size_t>(m) * ldx + k);
+      acc[m][0] = _mm256_fmadd_ps(x, w0, acc[m][0]);
+      acc[m][1] = _mm256_fmadd_ps(x, w1, acc[m][1]);
+    }
+  }
+  if (ncols >= 16) {
+    __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+    if (bias != nullptr) b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+    for (int m = 0; m < MR; ++m) {
+      __m256 r0 = acc[m][0], r1 = acc[m][1];
+      if (bias != nullptr) r0 = _mm256_add_ps(r0, b0), r1 = _mm256_add_ps(r1, b1);
+      float* y = Y + static_cast<std::size_t>(m) * ldy;
+      _mm256_storeu_ps(y, r0);
+      _mm256_storeu_ps(y + 8, r1);
+    }
+    return;
+  }
+  // Tail strip (ncols < 16): go through a buffer so nothing is read or written past ncols.
+  alignas(32) float buf[16];
+  for (int m = 0; m < MR; ++m) {
+    _mm256_store_ps(buf, acc[m][0]);
+    _mm256_store_ps(buf + 8, acc[m][1]);
+    float* y = Y + static_cast<std::size_t>(m) * ldy;
+    for (int c = 0; c < ncols; ++c) y[c] = bias != nullptr ? buf[c] + bias[c] : buf[c];
+  }
+}
+
+__attribute__((target("avx2,fma"))) void block_avx2(int m0, int m1, int p0, int p1,
+                                                    const float* X, int ldx, const PanelView& W,
+                                                    const float* bias, float* Y, int ldy) {
+  constexpr int kStrip = 16;
+  const int K = W.k;
+  for (int p = p0; p < p1; ++p) {
+    const int c0 = p * kPanel;
+    const int ncols = std::min(kPanel, W.n - c0);
+    for (int s = 0; s < ncols; s += kStrip) {
+      const float* P = W.data + static_cast<std::size_t>(p) * W.panel_stride + s;
+      const int nc = std::min(kStrip, ncols - s);
+      const float* b = bias != nullptr ? bias + c0 + s : nullptr;
+      int m = m0;
+      for (; m + kTileRows <= m1; m += kTileRows)
+        tile_packed_avx2<kTileRows>(K, X + static_cast<std::size_t>(m) * ldx, ldx, P, b,
+                                    Y + static_cast<std::size_t>(m) * ldy + c0 + s, ldy, nc);
+      const float* Xm = X + static_cast<std::size_t>(m) * ldx;
+      float* Ym = Y + static_cast<std::size_t>(m) * ldy + c0 + s;
+      switch (m1 - m) {
+        case 5: tile_packed_avx2<5>(K, Xm, ldx, P, b, Ym, ldy, nc); break;
+        case 4: tile_packed_avx2<4>(K, Xm, ldx, P, b, Ym, ldy, nc); break;
+        case 3: tile_packed_avx2<3>(K, Xm, ldx, P, b, Ym, ldy, nc); break;
+        case 2: tile_packed_avx2<2>(K, Xm, ldx, P, b, Ym, ldy, nc); break;
+        case 1: tile_packed_avx2<1>(K, Xm, ldx, P, b, Ym, ldy, nc); break;
+        default: break;
+      }
+    }
+  }
+}
+
 void block_portable(int m0, int m1, int p0, int p1, const float* X, int ldx,
                     const PanelView& W, const float* bias, float* Y, int ldy) {
   const int K = W.k;
@@ -115,21 +187,77 @@ void block_portable(int m0, int m1, int p0, int p1, const float* X, int ldx,
   }
 }
 
-bool have_avx512() {
-  static const bool ok = __builtin_cpu_supports("avx512f");
-  return ok;
+bool cpu_has(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAvx512: return __builtin_cpu_supports("avx512f");
+    case GemmIsa::kAvx2: return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    case GemmIsa::kPortable: return true;
+  }
+  return false;
+}
+
+GemmIsa best_isa() {
+  if (cpu_has(GemmIsa::kAvx512)) return GemmIsa::kAvx512;
+  if (cpu_has(GemmIsa::kAvx2)) return GemmIsa::kAvx2;
+  return GemmIsa::kPortable;
+}
+
+// Initial choice: PYTHIA_GEMM_ISA (avx512|avx2|portable) if set and supported, else the best.
+GemmIsa initial_isa() {
+  const char* env = std::getenv("PYTHIA_GEMM_ISA");
+  if (env == nullptr || *env == '\0') return best_isa();
+  GemmIsa want{};
+  if (!parse_gemm_isa(env, &want))
+    throw std::invalid_argument(std::string("PYTHIA_GEMM_ISA: unknown value '") + env +
+                                "' (expected avx512, avx2 or portable)");
+  if (!cpu_has(want))
+    throw std::invalid_argument(std::string("PYTHIA_GEMM_ISA=") + env +
+                                ": this CPU does not support it");
+  return want;
+}
+
+std::atomic<GemmIsa>& isa_slot() {
+  static std::atomic<GemmIsa> slot{initial_isa()};
+  return slot;
 }
 
 void run_block(int m0, int m1, int p0, int p1, const float* X, int ldx, const PanelView& W,
                const float* bias, float* Y, int ldy) {
-  if (have_avx512()) {
-    block_avx512(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy);
-  } else {
-    block_portable(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy);
+  switch (isa_slot().load(std::memory_order_relaxed)) {
+    case GemmIsa::kAvx512: block_avx512(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy); break;
+    case GemmIsa::kAvx2: block_avx2(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy); break;
+    case GemmIsa::kPortable: block_portable(m0, m1, p0, p1, X, ldx, W, bias, Y, ldy); break;
   }
 }
 
 }  // namespace
+
+bool parse_gemm_isa(const std::string& name, GemmIsa* out) {
+  if (name == "avx512") *out = GemmIsa::kAvx512;
+  else if (name == "avx2") *out = GemmIsa::kAvx2;
+  else if (name == "portable") *out = GemmIsa::kPortable;
+  else return false;
+  return true;
+}
+
+const char* gemm_isa_name(GemmIsa isa) {
+  switch (isa) {
+    case GemmIsa::kAvx512: return "avx512";
+    case GemmIsa::kAvx2: return "avx2";
+    case GemmIsa::kPortable: return "portable";
+  }
+  return "?";
+}
+
+bool gemm_isa_supported(GemmIsa isa) { return cpu_has(isa); }
+
+GemmIsa gemm_isa() { return isa_slot().load(std::memory_order_relaxed); }
+
+bool set_gemm_isa_for_testing(GemmIsa isa) {
+  if (!cpu_has(isa)) return false;
+  isa_slot().store(isa, std::memory_order_relaxed);
+  return true;
+}
 
 void use_single_threaded_blas() { ensure_single_threaded(); }
 

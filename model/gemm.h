@@ -1,7 +1,7 @@
 // Matrix products of the forward pass. This is the ONLY file that calls OpenBLAS.
 //
 // The model uses matmul_packed / matmul_panels (below): pre-packed weights, an AVX-512 6x64
-// register tile, one fma chain per output element in a fixed order -> position-invariant (a row's
+// register tile (AVX2+FMA 6x16 tile on CPUs without AVX-512, scalar fallback otherwise), one fma chain per output element in a fixed order -> position-invariant (a row's
 // values do not depend on M, on its position, on chunking or threads) and, on this machine,
 // about 2x OpenBLAS 0.3.21 sgemm (whose DYNAMIC_ARCH build picks its AVX2 Haswell kernel here and
 // repacks the weight on every call); bench/bench_forward prints both rates side by side.
@@ -93,16 +93,35 @@ class PackedWeight {
 // acc = fma(X[m,k], W[n,k], acc);  y = acc + bias[n]  — whatever M is, wherever row m sits and
 // however the work is split, so one sequence's rows give the same bits alone or batched with
 // others (decode) and in any chunking (forward). The AVX-512 kernel (6 rows x 64 columns per
-// register tile) and the portable fallback compute exactly this.
+// register tile), the AVX2+FMA kernel (6 x 16) and the portable fallback compute exactly this,
+// so all three give the same bits (tests/model/gemm_isa_test.cpp); see GemmIsa for dispatch.
 // No per-call repacking (unlike sgemm, whose packing of a 50304 x 512 weight costs ~20 % at
 // 64 rows). Parallel over (row block, panel group) tasks via TBB when the product is large.
 // Thread-safe.
 void matmul_packed(int M, const float* X, int ldx, const PackedWeight& W, const float* bias,
                    float* Y, int ldy);
 // The same arithmetic written element by element without SIMD or threads (the fallback on CPUs
-// without AVX-512; tests check that matmul_packed equals it bit for bit).
+// without AVX2+FMA; tests check that matmul_packed equals it bit for bit).
 void matmul_packed_portable(int M, const float* X, int ldx, const PackedWeight& W,
                             const float* bias, float* Y, int ldy);
+
+// Instruction set used by matmul_packed / matmul_panels. Default: the best the CPU supports
+// (AVX-512F, else AVX2+FMA, else portable scalar code), overridable once at first use by the
+// environment variable PYTHIA_GEMM_ISA=avx512|avx2|portable (an unknown or unsupported value
+// throws std::invalid_argument from the first product). All choices give identical bits; only
+// speed differs.
+enum class GemmIsa { kAvx512, kAvx2, kPortable };
+// "avx512" / "avx2" / "portable" <-> GemmIsa; parse returns false on an unknown name.
+bool parse_gemm_isa(const std::string& name, GemmIsa* out);
+const char* gemm_isa_name(GemmIsa isa);
+// True if this CPU can run `isa` (kPortable: always).
+bool gemm_isa_supported(GemmIsa isa);
+// The ISA in use now.
+GemmIsa gemm_isa();
+// Switches the ISA for all later products (tests and benchmarks only; not meant to race with
+// products in flight, though a switch mid-call changes no value). Returns false, changing
+// nothing, if the CPU does not support `isa`.
+bool set_gemm_isa_for_testing(GemmIsa isa);
 
 // Sets OpenBLAS to one thread (idempotent). Called by ThreadSetup and by the first product above.
 void use_single_threaded_blas();
