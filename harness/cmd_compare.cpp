@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "data/error.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "results/compare.h"
 
@@ -78,17 +79,9 @@ int run_compare(const Args& args) {
        "print only rows that are not ok (the summary line still counts all)");
   po::options_description hidden;
   hidden.add_options()("paths", po::value<std::vector<std::string>>(&positional));
-  po::options_description all;
-  all.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("paths", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc, &pos, &hidden)) return 0;
   if (positional.size() != 2) {
     throw UsageError("expected two paths, BASELINE and NEW (got " +
                      std::to_string(positional.size()) + ")");

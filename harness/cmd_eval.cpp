@@ -1,9 +1,9 @@
 // pythia-harness eval: lm-evaluation-harness tasks on one checkpoint (harness/eval_job.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 
 #include "data/error.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "harness/eval_job.h"
 #include "harness/model_options.h"
@@ -34,13 +34,7 @@ int run_eval(const Args& args) {
                      "tokenizer.json (plain or .gz) of the GPT-NeoX-20B tokenizer (default: the "
                      "model folder's tokenizer.json)");
   add_eval_options(desc, o);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc)) return 0;
   if (mo.threads < 0) throw UsageError("--threads must be >= 0");
   const ThreadSetup threads(mo.threads);
   const LoadedModel lm = load_model_from_options(mo);

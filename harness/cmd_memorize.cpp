@@ -1,10 +1,10 @@
 // pythia-harness memorize: the memorization scan of one checkpoint (harness/memorize_job.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 #include <memory>
 
 #include "data/error.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "harness/memorize_job.h"
 #include "harness/model_options.h"
@@ -29,13 +29,7 @@ int run_memorize(const Args& args) {
   desc.add_options()("help,h", "this help");
   add_model_options(desc, mo);  // --model, --revision (stepN also selects the rows), --threads
   add_memorize_options(desc, o);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc)) return 0;
   if (mo.threads < 0) throw UsageError("--threads must be >= 0");
   const ThreadSetup threads(mo.threads);
   const LoadedModel lm = load_model_from_options(mo);

@@ -2,9 +2,9 @@
 // `memorize` run into the files one process would have written (harness/memorization_merge.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 
 #include "data/error.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "harness/memorization_merge.h"
 
@@ -23,13 +23,7 @@ int run_merge(const Args& args) {
   desc.add_options()("help,h", "this help")("dir", po::value(&dir), "the revision folder holding the shards");
   po::positional_options_description pos;
   pos.add("dir", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc, &pos)) return 0;
   if (dir.empty()) throw UsageError("give the revision folder: pythia-harness merge DIR/<model>/<revision>");
   const MergeSummary s = merge_memorize_shards(dir);
   std::printf("merged %llu shards: %llu rows, %llu memorized -> %s\n", static_cast<unsigned long long>(s.shards),

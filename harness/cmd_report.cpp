@@ -2,11 +2,11 @@
 // SVG, no scripts, no network) with every metric against training step (results/report_html.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
-#include <iostream>
 #include <string>
 #include <vector>
 
 #include "data/error.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "results/eval_results.h"
 #include "results/report_html.h"
@@ -40,17 +40,9 @@ int run_report(const Args& args) {
        "the report's title");
   po::options_description hidden;
   hidden.add_options()("dir", po::value<std::vector<std::string>>(&positional));
-  po::options_description all;
-  all.add(desc).add(hidden);
   po::positional_options_description pos;
   pos.add("dir", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(all).positional(pos).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc, &pos, &hidden)) return 0;
   if (positional.size() != 1) throw UsageError("expected one results folder (or file)");
   try {
     const auto tree = results::read_result_tree(positional[0]);

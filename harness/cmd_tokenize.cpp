@@ -13,6 +13,7 @@
 
 #include "data/error.h"
 #include "data/jsonl_reader.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "model/model_resolver.h"
 #include "model/tokenizer.h"
@@ -137,13 +138,7 @@ int run_tokenize(const Args& args) {
       ("skip-special-tokens", po::bool_switch(&o.skip_special),
        "with --decode: drop the special tokens <|endoftext|> (0) and <|padding|> (1), as HF "
        "decode(skip_special_tokens=True); default keeps them, as HF's default");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc)) return 0;
   if (o.model.empty() == o.tokenizer.empty()) {
     throw UsageError("give exactly one of --model and --tokenizer");
   }
