@@ -8,9 +8,11 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include <tbb/info.h>
 
@@ -43,6 +45,15 @@ inline std::string cpu_model() {
 // Short commit of the source tree the benchmark was built from.
 inline std::string git_commit() {
   return run_cmd(std::string("git -C ") + PYTHIA_SOURCE_DIR + " rev-parse --short HEAD");
+}
+
+// "a,b,c" -> {"a", "b", "c"} (flag values such as --threads 1,2; no trimming).
+inline std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> v;
+  std::stringstream ss(s);
+  std::string x;
+  while (std::getline(ss, x, ',')) v.push_back(x);
+  return v;
 }
 
 inline double seconds_since(std::chrono::steady_clock::time_point t0) {

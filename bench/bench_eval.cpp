@@ -9,7 +9,6 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -24,14 +23,7 @@
 namespace {
 
 namespace fs = std::filesystem;
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> v;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) v.push_back(x);
-  return v;
-}
+using pythia::bench::split_commas;
 
 }  // namespace
 
@@ -45,9 +37,9 @@ int main(int argc, char** argv) {
       docs = std::max<std::int64_t>(1, std::atoll(argv[++i]));
     } else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
-      for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
+      for (const auto& t : split_commas(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else if (a == "--tasks" && i + 1 < argc) {
-      names = split(argv[++i]);
+      names = split_commas(argv[++i]);
     } else {
       std::fprintf(stderr, "usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...]\n");
       return 2;
