@@ -43,6 +43,26 @@ MemorizationScanner::MemorizationScanner(const model::CausalLm& lm, ScanConfig c
     throw std::invalid_argument("MemorizationScanner: prefix + continuation - 1 exceeds the model's " +
                                 std::to_string(lm_.max_positions()) + " positions");
   }
+  std::vector<int>& ends = config_.stage_ends;
+  if (ends.empty()) ends.push_back(config_.window() - 1);
+  for (std::size_t k = 0; k < ends.size(); ++k) {
+    if ((k == 0 && ends[k] < config_.prefix_len) || (k > 0 && ends[k] <= ends[k - 1])) {
+      throw std::invalid_argument("MemorizationScanner: stage_ends must increase from >= prefix_len");
+    }
+  }
+  if (ends.back() != config_.window() - 1) {
+    throw std::invalid_argument("MemorizationScanner: the last stage must end at prefix + continuation - 1");
+  }
+}
+
+std::vector<int> default_stage_ends(int prefix_len, int continuation_len) {
+  const int last = prefix_len + continuation_len - 1;
+  std::vector<int> ends;
+  for (const int e : {prefix_len + 1, prefix_len + 5, prefix_len + 13}) {
+    if (e < last) ends.push_back(e);
+  }
+  ends.push_back(last);
+  return ends;
 }
 
 void MemorizationScanner::score(std::span<const model::Token> windows,
@@ -55,10 +75,6 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
   }
   const int excluded = config_.eod_policy == EodPolicy::kReference ? config_.eod_id : -1;
   const int vocab = lm_.vocab_size();
-
-  // Logit rows P-1 .. W-2 of the teacher-forced input x[0 .. W-2].
-  std::vector<int> logit_rows(static_cast<std::size_t>(L));
-  for (int k = 0; k < L; ++k) logit_rows[static_cast<std::size_t>(k)] = P - 1 + k;
 
   std::vector<model::KvCache> caches(B);
   std::vector<model::Token> last(B);  // the greedy token to feed next (decode phase)
@@ -75,29 +91,41 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     RowScore r;
     r.index = indices[b];
     r.eod_in_target = std::find(x.begin() + P, x.end(), config_.eod_id) != x.end();
+    // steps[k]: the decision at position P-1+k (predicting t = P+k).
     std::vector<Step> steps(static_cast<std::size_t>(L));
+    std::vector<int> logit_rows;
     caches[b] = lm_.make_cache(W - 1);
-    lm_.forward(x.first(static_cast<std::size_t>(W - 1)), caches[b], logit_rows,
-                [&](int row, std::span<const float> logits) {
-                  // `row` is the token index logit_rows[k] = P-1+k (causal_lm.h).
-                  const int k = row - (P - 1);
-                  if (k < 0 || k >= L) throw std::logic_error("CausalLm::forward: unexpected logit row");
-                  steps[static_cast<std::size_t>(k)] = decide(logits, excluded);
-                });
-    // First mismatch m and the teacher-forced part of min_margin / NaN (positions P-1 .. m-1).
-    int m = W;
-    for (int t = P; t < W; ++t) {
-      const Step& s = steps[static_cast<std::size_t>(t - 1 - (P - 1))];
-      r.min_margin = std::min(r.min_margin, s.margin);
-      if (s.nan) {
-        r.nan = true;
-        m = t;
-        break;
+    // Stages x[begin .. end-1]; the first mismatch m and the teacher-forced part of min_margin /
+    // NaN (positions P-1 .. m-1), in position order as in one pass.
+    int m = W, begin = 0;
+    for (const int end : config_.stage_ends) {
+      const int first_pos = std::max(begin, P - 1);  // first position with a logit row
+      logit_rows.clear();
+      for (int pos = first_pos; pos < end; ++pos) logit_rows.push_back(pos - begin);
+      lm_.forward(x.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)), caches[b],
+                  logit_rows, [&](int row, std::span<const float> logits) {
+                    // `row` is a token index of this call (causal_lm.h): position begin + row.
+                    const int k = begin + row - (P - 1);
+                    if (k < 0 || k >= L || begin + row < first_pos) {
+                      throw std::logic_error("CausalLm::forward: unexpected logit row");
+                    }
+                    steps[static_cast<std::size_t>(k)] = decide(logits, excluded);
+                  });
+      for (int t = first_pos + 1; t <= end; ++t) {
+        const Step& s = steps[static_cast<std::size_t>(t - 1 - (P - 1))];
+        r.min_margin = std::min(r.min_margin, s.margin);
+        if (s.nan) {
+          r.nan = true;
+          m = t;
+          break;
+        }
+        if (s.best != x[static_cast<std::size_t>(t)]) {
+          m = t;
+          break;
+        }
       }
-      if (s.best != x[static_cast<std::size_t>(t)]) {
-        m = t;
-        break;
-      }
+      begin = end;
+      if (m < W) break;
     }
     r.first_mismatch = m;
     r.matches = m - P;

@@ -224,6 +224,9 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   meta.scan.continuation_len = o.continuation_len;
   meta.scan.eod_policy = o.eod_policy == "allow" ? EodPolicy::kAllow : EodPolicy::kReference;
   meta.scan.exact_score = !o.memorized_only;
+  // Staged teacher forcing: skips the positions after a row's first mismatch; changes no result
+  // (harness/memorization_scanner.h), so it is not part of the resume configuration.
+  meta.scan.stage_ends = default_stage_ends(o.prefix_len, o.continuation_len);
   meta.tau = o.tau;
   meta.backend = o.backend;
   meta.extended_csv = o.extended_csv;
