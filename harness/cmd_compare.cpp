@@ -4,6 +4,7 @@
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,16 @@
 #include "results/compare.h"
 
 namespace pythia::harness {
+
+namespace {
+// "1e-06" rather than Boost's "9.9999999999999995e-07" in --help.
+std::string short_number(double v) {
+  std::ostringstream out;
+  out << v;
+  return out.str();
+}
+}  // namespace
+
 namespace {
 
 namespace po = boost::program_options;
@@ -51,15 +62,15 @@ int run_compare(const Args& args) {
   po::options_description desc(kUsage);
   desc.add_options()
       ("help,h", "print this help")
-      ("abs", po::value<double>(&opt.abs_floor)->default_value(opt.abs_floor),
+      ("abs", po::value<double>(&opt.abs_floor)->default_value(opt.abs_floor, short_number(opt.abs_floor)),
        "absolute floor: a difference this small always passes")
-      ("rel", po::value<double>(&opt.rel)->default_value(opt.rel),
+      ("rel", po::value<double>(&opt.rel)->default_value(opt.rel, short_number(opt.rel)),
        "relative tolerance of perplexity-like metrics (perplexity, word_perplexity, "
        "byte_perplexity, bits_per_byte)")
-      ("stderr-factor", po::value<double>(&opt.stderr_factor)->default_value(opt.stderr_factor),
+      ("stderr-factor", po::value<double>(&opt.stderr_factor)->default_value(opt.stderr_factor, short_number(opt.stderr_factor)),
        "metrics with a standard error (acc, acc_norm) may move by this many times the larger "
        "standard error")
-      ("stderr-rel", po::value<double>(&opt.stderr_rel)->default_value(opt.stderr_rel),
+      ("stderr-rel", po::value<double>(&opt.stderr_rel)->default_value(opt.stderr_rel, short_number(opt.stderr_rel)),
        "relative tolerance of the standard errors themselves")
       ("no-stderr-check", po::bool_switch(&no_stderr),
        "do not compare standard errors (e.g. against files made with another bootstrap order)")
@@ -71,7 +82,7 @@ int run_compare(const Args& args) {
        "only a change in the worse direction (per higher_is_better) counts as a regression")
       ("max-changed-rows", po::value<std::int64_t>(&opt.max_changed_rows)->default_value(0),
        "memorization: how many rows may change memorized status / score / histogram bin")
-      ("mean-score-abs", po::value<double>(&opt.mean_score_abs)->default_value(opt.mean_score_abs),
+      ("mean-score-abs", po::value<double>(&opt.mean_score_abs)->default_value(opt.mean_score_abs, short_number(opt.mean_score_abs)),
        "memorization: absolute tolerance of the mean score")
       ("no-scores", po::bool_switch(&no_scores),
        "memorization: do not read memorization_scores.csv[.gz] (per-row comparison)")
