@@ -25,6 +25,7 @@
 #include "harness/memorization_scanner.h"
 #include "harness/progress.h"
 #include "model/gemm.h"
+#include "model/gpt_neox.h"
 
 namespace pythia::harness {
 namespace fs = std::filesystem;
@@ -224,9 +225,12 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   meta.scan.continuation_len = o.continuation_len;
   meta.scan.eod_policy = o.eod_policy == "allow" ? EodPolicy::kAllow : EodPolicy::kReference;
   meta.scan.exact_score = !o.memorized_only;
-  // Staged teacher forcing: skips the positions after a row's first mismatch; changes no result
-  // (harness/memorization_scanner.h), so it is not part of the resume configuration.
-  meta.scan.stage_ends = default_stage_ends(o.prefix_len, o.continuation_len);
+  // Staged teacher forcing (skips positions after a row's first mismatch) changes no result only
+  // when logits do not depend on how a sequence is split into forward() calls. CausalLm does not
+  // promise that; GptNeox does (tests/model/split_invariance_test.cpp). Others: one pass.
+  if (dynamic_cast<const model::GptNeox*>(&lm) != nullptr) {
+    meta.scan.stage_ends = default_stage_ends(o.prefix_len, o.continuation_len);
+  }
   meta.tau = o.tau;
   meta.backend = o.backend;
   meta.extended_csv = o.extended_csv;
