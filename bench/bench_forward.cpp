@@ -212,9 +212,10 @@ int main(int argc, char** argv) {
     }
   }
   pythia::model::use_single_threaded_blas();
-  std::printf("bench_forward  commit %s  CPU %s\nBLAS: %s\n",
+  std::printf("bench_forward  commit %s  CPU %s\nBLAS: %s\nmatmul_packed ISA: %s (PYTHIA_GEMM_ISA=avx512|avx2|portable overrides)\n",
               run_cmd(std::string("git -C ") + PYTHIA_SOURCE_DIR + " rev-parse --short HEAD").c_str(),
-              cpu_model().c_str(), pythia::model::blas_config().c_str());
+              cpu_model().c_str(), pythia::model::blas_config().c_str(),
+              pythia::model::gemm_isa_name(pythia::model::gemm_isa()));
   std::printf("fixed chunks: rows %d, attention queries %d, logit rows %d; median of %d reps\n\n",
               GptNeox::kRowChunk, GptNeox::kAttnChunk, GptNeox::kLogitChunk, reps);
 

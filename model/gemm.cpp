@@ -106,19 +106,25 @@ __attribute__((target("avx2,fma"))) void tile_packed_avx2(int K, const float* X,
                                                           const float* P, const float* bias,
                                                           float* Y, int ldy, int ncols) {
   __m256 acc[MR][2];
+#pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) acc[m][0] = acc[m][1] = _mm256_setzero_ps();
   for (int k = 0; k < K; ++k) {
     const float* p = P + static_cast<std::size_t>(k) * kPanel;
     const __m256 w0 = _mm256_loadu_ps(p), w1 = _mm256_loadu_ps(p + 8);
+#pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       const __m256 x = _mm256_broadcast_ss(X + static_cast<std::size_t>(m) * ldx + k);
       acc[m][0] = _mm256_fmadd_ps(x, w0, acc[m][0]);
       acc[m][1] = _mm256_fmadd_ps(x, w1, acc[m][1]);
     }
   }
+  // Epilogue fully unrolled over m (a runtime-indexed acc[m] would push the accumulators to the
+  // stack inside the k loop). The tail strip (ncols < 16) uses masked loads/stores, so nothing
+  // past ncols is read from bias or written to Y.
   if (ncols >= 16) {
     __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
     if (bias != nullptr) b0 = _mm256_loadu_ps(bias), b1 = _mm256_loadu_ps(bias + 8);
+#pragma GCC unroll 8
     for (int m = 0; m < MR; ++m) {
       __m256 r0 = acc[m][0], r1 = acc[m][1];
       if (bias != nullptr) r0 = _mm256_add_ps(r0, b0), r1 = _mm256_add_ps(r1, b1);
@@ -128,13 +134,18 @@ __attribute__((target("avx2,fma"))) void tile_packed_avx2(int K, const float* X,
     }
     return;
   }
-  // Tail strip (ncols < 16): go through a buffer so nothing is read or written past ncols.
-  alignas(32) float buf[16];
+  const __m256i n = _mm256_set1_epi32(ncols);
+  const __m256i mask0 = _mm256_cmpgt_epi32(n, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i mask1 = _mm256_cmpgt_epi32(n, _mm256_setr_epi32(8, 9, 10, 11, 12, 13, 14, 15));
+  __m256 b0 = _mm256_setzero_ps(), b1 = _mm256_setzero_ps();
+  if (bias != nullptr) b0 = _mm256_maskload_ps(bias, mask0), b1 = _mm256_maskload_ps(bias + 8, mask1);
+#pragma GCC unroll 8
   for (int m = 0; m < MR; ++m) {
-    _mm256_store_ps(buf, acc[m][0]);
-    _mm256_store_ps(buf + 8, acc[m][1]);
+    __m256 r0 = acc[m][0], r1 = acc[m][1];
+    if (bias != nullptr) r0 = _mm256_add_ps(r0, b0), r1 = _mm256_add_ps(r1, b1);
     float* y = Y + static_cast<std::size_t>(m) * ldy;
-    for (int c = 0; c < ncols; ++c) y[c] = bias != nullptr ? buf[c] + bias[c] : buf[c];
+    _mm256_maskstore_ps(y, mask0, r0);
+    _mm256_maskstore_ps(y + 8, mask1, r1);
   }
 }
 
