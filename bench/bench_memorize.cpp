@@ -9,7 +9,15 @@
 // cache 1.00 / 0.39 seq/s (as eval_memorization.py), with cache 13.4 / 5.3, HF teacher-forced
 // 23.5 / 9.2, llama.cpp batched 20.2 / 7.1; goals: exact >= 25 / 8, memorized-only >= 35 / 11.
 //
-// Usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2]
+// Second table (scanner only, same run, interleaved): the single teacher-forced pass against the
+// staged one (ScanConfig::stage_ends = default_stage_ends, what the job uses for GptNeox) on two
+// row sets: "real" (the mini-pile rows; random weights -> first mismatch at t = 32) and "synth"
+// (the prompts of those rows continued with the model's own greedy tokens up to a first mismatch
+// m drawn per row: P(m = 32 + k) ~ 0.5^(k+1), 1 row in 32 memorized -- a per-token greedy accuracy
+// like a trained model's). Both plans must give identical RowScores (checked, printed).
+//
+// Usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2] [--reps R]
+//                       [--no-job] [--no-scanner]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -22,10 +30,17 @@
 #include <unistd.h>
 #include <vector>
 
+#include "harness/memorization_scanner.h"
 #include "harness/memorize_job.h"
 #include "harness/threading.h"
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
+#include "model/logit_ops.h"
+#include "data/indexed_dataset.h"
+#include <chrono>
+#include <cstring>
+#include <map>
+#include <random>
 
 namespace {
 
@@ -69,22 +84,160 @@ std::vector<std::string> split(const std::string& s) {
   return v;
 }
 
+using pythia::model::Token;
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// The first 64 tokens of mini-pile rows 0 .. rows-1.
+std::vector<Token> real_windows(int rows) {
+  const pythia::data::IndexedDataset ds(std::string(PYTHIA_SOURCE_DIR) + "/tests/fixtures/mini-pile/document");
+  std::vector<Token> w(static_cast<std::size_t>(rows) * 64);
+  for (int r = 0; r < rows; ++r)
+    ds.read_tokens(static_cast<std::uint64_t>(r % static_cast<int>(ds.size())),
+                   std::span<Token>(w).subspan(static_cast<std::size_t>(r) * 64, 64));
+  return w;
+}
+
+// Prompts of `real`, continued greedily (decode(), id 0 masked) and cut at a drawn first mismatch.
+std::vector<Token> synthetic_windows(const GptNeox& lm, const std::vector<Token>& real, int rows) {
+  std::vector<pythia::model::KvCache> caches;
+  std::vector<Token> g(static_cast<std::size_t>(rows) * 64), next(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) {
+    caches.push_back(lm.make_cache(63));
+    const auto x = std::span<const Token>(real).subspan(static_cast<std::size_t>(r) * 64, 32);
+    std::copy(x.begin(), x.end(), g.begin() + r * 64);
+    lm.forward(x, caches.back(), std::vector<int>{31}, [&](int, std::span<const float> l) {
+      next[static_cast<std::size_t>(r)] = pythia::model::top2(l, 0).best_id;
+    });
+  }
+  std::vector<pythia::model::KvCache*> ptrs;
+  for (auto& c : caches) ptrs.push_back(&c);
+  for (int t = 32; t < 64; ++t) {
+    for (int r = 0; r < rows; ++r) g[static_cast<std::size_t>(r * 64 + t)] = next[static_cast<std::size_t>(r)];
+    if (t == 63) break;
+    std::vector<Token> feed(next);
+    lm.decode(feed, ptrs, [&](int b, std::span<const float> l) {
+      next[static_cast<std::size_t>(b)] = pythia::model::top2(l, 0).best_id;
+    });
+  }
+  std::mt19937 rng(42);
+  for (int r = 0; r < rows; ++r) {
+    int m = 32;
+    if (r % 32 == 31) m = 64;
+    else while (m < 63 && (rng() & 1u)) ++m;
+    if (m < 64) {
+      Token& t = g[static_cast<std::size_t>(r * 64 + m)];
+      t = t % 50000 + 1;  // != the greedy token, != 0
+    }
+  }
+  return g;
+}
+
+// Single pass vs staged teacher forcing through MemorizationScanner::score (blocks of `batch`
+// rows, TBB inside), interleaved: for each rep, threads, mode, set: single then staged.
+void scanner_comparison(const GptNeox& lm, const std::string& name, int rows, int batch,
+                        const std::vector<int>& thread_counts, int reps) {
+  using pythia::harness::MemorizationScanner;
+  using pythia::harness::RowScore;
+  using pythia::harness::ScanConfig;
+  const auto real = real_windows(rows);
+  const auto synth = synthetic_windows(lm, real, rows);
+  std::vector<std::uint64_t> idx(static_cast<std::size_t>(rows));
+  for (int r = 0; r < rows; ++r) idx[static_cast<std::size_t>(r)] = static_cast<std::uint64_t>(r);
+  struct Acc { double wall = 0, cpu = 0; };
+  std::map<std::string, Acc> acc;
+  std::map<std::string, std::map<int, int>> hist;
+  bool identical = true;
+  for (int rep = 0; rep < reps; ++rep) {
+    for (const int threads : thread_counts) {
+      pythia::harness::ThreadSetup ts(threads);
+      for (const bool exact : {true, false}) {
+        for (const auto* set : {&real, &synth}) {
+          std::vector<RowScore> ref;
+          for (const bool staged : {false, true}) {
+            ScanConfig cfg;
+            cfg.exact_score = exact;
+            if (staged) cfg.stage_ends = pythia::harness::default_stage_ends(32, 32);
+            const MemorizationScanner scanner(lm, cfg);
+            std::vector<RowScore> out(static_cast<std::size_t>(rows));
+            const double c0 = cpu_seconds(), w0 = wall_seconds();
+            for (int b0 = 0; b0 < rows; b0 += batch) {
+              const int n = std::min(batch, rows - b0);
+              scanner.score(std::span<const Token>(*set).subspan(static_cast<std::size_t>(b0) * 64, static_cast<std::size_t>(n) * 64),
+                            std::span<const std::uint64_t>(idx).subspan(static_cast<std::size_t>(b0), static_cast<std::size_t>(n)),
+                            std::span<RowScore>(out).subspan(static_cast<std::size_t>(b0), static_cast<std::size_t>(n)), true);
+            }
+            const std::string key = std::string(set == &real ? "real " : "synth") + "|" + (exact ? "exact" : "memorized-only") +
+                                    "|" + std::to_string(threads) + "|" + (staged ? "staged" : "single");
+            acc[key].wall += wall_seconds() - w0;
+            acc[key].cpu += cpu_seconds() - c0;
+            if (!staged) {
+              ref = out;
+              if (rep == 0 && threads == thread_counts.front() && exact) {
+                auto& h = hist[set == &real ? "real" : "synth"];
+                for (const auto& r : out) ++h[r.first_mismatch];
+              }
+            } else {
+              for (int r = 0; r < rows; ++r) {
+                const RowScore& a = ref[static_cast<std::size_t>(r)];
+                const RowScore& b = out[static_cast<std::size_t>(r)];
+                if (a.matches != b.matches || a.first_mismatch != b.first_mismatch || a.memorized != b.memorized ||
+                    std::memcmp(&a.min_margin, &b.min_margin, sizeof(float)) != 0 || a.nan != b.nan) identical = false;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  std::printf("\nscanner only, %s, %d rows, batch %d, %d rep(s) interleaved; staged = stage ends 33,37,45,63\n",
+              name.c_str(), rows, batch, reps);
+  for (const auto& [set, h] : hist) {
+    std::printf("  first mismatch histogram (%s):", set.c_str());
+    for (const auto& [m, n] : h) std::printf(" %d:%d", m, n);
+    std::printf("\n");
+  }
+  std::printf("%-6s %-6s %-15s %-8s | %9s %9s | %11s %11s | %7s\n", "model", "rows", "mode", "threads",
+              "single/s", "staged/s", "single/cpu-s", "staged/cpu-s", "speedup");
+  for (const char* set : {"real ", "synth"}) {
+    for (const char* mode : {"exact", "memorized-only"}) {
+      for (const int threads : thread_counts) {
+        const std::string k = std::string(set) + "|" + mode + "|" + std::to_string(threads) + "|";
+        const Acc a = acc[k + "single"], b = acc[k + "staged"];
+        const double n = static_cast<double>(rows) * reps;
+        std::printf("%-6s %-6s %-15s %-8d | %9.2f %9.2f | %11.2f %11.2f | %6.2fx\n", name.c_str(), set, mode, threads,
+                    n / a.wall, n / b.wall, n / a.cpu, n / b.cpu, a.cpu / b.cpu);
+      }
+    }
+  }
+  std::printf("RowScores of single and staged identical on every row: %s\n", identical ? "yes" : "NO");
+  std::fflush(stdout);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int rows = 64, batch = 64;
   std::vector<std::string> models = {"70m", "160m"};
   std::vector<int> thread_counts = {1, 2};
+  int reps = 1;
+  bool job = true, scanner_table = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--rows" && i + 1 < argc) rows = std::max(1, std::atoi(argv[++i]));
     else if (a == "--batch" && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
     else if (a == "--models" && i + 1 < argc) models = split(argv[++i]);
+    else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--no-job") job = false;
+    else if (a == "--no-scanner") scanner_table = false;
     else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
       for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else {
-      std::fprintf(stderr, "usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2]\n");
+      std::fprintf(stderr, "usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2] "
+                           "[--reps R] [--no-job] [--no-scanner]\n");
       return 2;
     }
   }
@@ -97,7 +250,7 @@ int main(int argc, char** argv) {
   const fs::path tmp = fs::temp_directory_path() / ("bench_memorize_" + std::to_string(::getpid()));
   std::printf("seq/cpu-s = sequences per CPU-second of this process (robust to other load on a shared\n"
               "machine); seq/s x threads / (seq/cpu-s) = the cores actually obtained.\n\n");
-  std::printf("%-6s %-8s %-15s %10s %10s %11s\n", "model", "threads", "mode", "seq/s", "seconds", "seq/cpu-s");
+  if (job) std::printf("%-6s %-8s %-15s %10s %10s %11s\n", "model", "threads", "mode", "seq/s", "seconds", "seq/cpu-s");
   for (const auto& name : models) {
     NeoxConfig c;  // pythia-70m's shape by default
     if (name == "160m") {
@@ -110,7 +263,7 @@ int main(int argc, char** argv) {
       return 2;
     }
     const auto lm = GptNeox::random(c, 1234);
-    for (const int threads : thread_counts) {
+    for (const int threads : job ? thread_counts : std::vector<int>{}) {
       pythia::harness::ThreadSetup ts(threads);
       for (const bool memorized_only : {false, true}) {
         pythia::harness::MemorizeOptions o;
@@ -132,6 +285,7 @@ int main(int argc, char** argv) {
         std::fflush(stdout);
       }
     }
+    if (scanner_table) scanner_comparison(*lm, name, rows, batch, thread_counts, reps);
   }
   fs::remove_all(tmp);
   std::printf("\nanchors (2 threads): HF no-cache 1.00 / 0.39 seq/s, HF cache 13.4 / 5.3, HF teacher-forced "

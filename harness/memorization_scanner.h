@@ -57,7 +57,7 @@ struct ScanConfig {
 // forward over the prompt and the first continuation token, then 4, 8 and the rest. Chosen from
 // measured forward() costs on the pythia-70m shape (a forward of c tokens costs ~5 ms + 0.45 ms
 // per token at one thread, the prompt ~11 ms; a decode step ~0.57 ms per row at batch 64) for
-// rows whose per-token greedy accuracy is 0.3 .. 0.7 (bench/bench_memorize.cpp --synthetic).
+// rows whose per-token greedy accuracy is 0.3 .. 0.7 (bench/bench_memorize.cpp, "synth" rows).
 std::vector<int> default_stage_ends(int prefix_len, int continuation_len);
 
 // One scanned row (the fields of the extended CSV, spec §3.6).
