@@ -3,9 +3,12 @@
 // (used by tests). Shape legend in model/README.md: T rows (tokens), C hidden, H heads,
 // D head_dim, R rotary dims (R <= D, even).
 //
-// All functions are pure (write only their outputs) and thread-safe. Vectorised with AVX-512 when
-// the CPU has it (runtime dispatch); every function gives the same value for a row whatever the
-// other rows, the thread count or the batch are.
+// All functions are pure (write only their outputs) and thread-safe. Vectorised with AVX-512 or
+// AVX2+FMA, following the GEMM's ISA choice (gemm.h GemmIsa: the best the CPU has, or
+// PYTHIA_GEMM_ISA); gelu, softmax, sum_exp_shifted and attention_one give the same bits on the
+// AVX2 and AVX-512 paths (same operations, same reduction trees); max_except / first_equal use
+// AVX-512 or scalar code (exact either way). Every function gives the same value for a row
+// whatever the other rows, the thread count or the batch are.
 #pragma once
 
 #include <cstddef>
@@ -23,7 +26,7 @@ void layer_norm(int T, int C, const float* x, int ldx, const float* gamma, const
 
 // In place: x = x * 0.5 * (1 + erf(x / sqrt(2)))  (torch.nn.functional.gelu, approximate='none';
 // GPT-NeoX hidden_act "gelu"). erf is a rational approximation (|error| < 1e-6 vs std::erf) on the
-// AVX-512 path, std::erf otherwise.
+// AVX-512 and AVX2 paths, std::erf otherwise.
 void gelu_inplace(float* x, std::size_t n);
 
 // y[i] += x[i]
@@ -66,7 +69,9 @@ void attention_chunk(int nq, int q_pos0, int D, float scale, const float* q, int
                      const PanelView& keys, const PanelView& values, float* out, int ldo,
                      float* scratch);
 
-// One query at position pos against keys/values 0..pos of one head (decode step). Fixed order.
+// One query at position pos against keys/values 0..pos of one head (decode step). Fixed order on
+// every path: score = 16 fma partial sums by d % 16 + reduce tree, softmax_inplace, one fma chain
+// over keys per output dim.
 // `scratch` must hold pos+1 floats.
 void attention_one(int pos, int D, float scale, const float* q, const float* k, const float* v,
                    float* out, float* scratch);
@@ -75,7 +80,7 @@ void attention_one(int pos, int D, float scale, const float* q, const float* k, 
 void softmax_inplace(float* x, int n);
 
 // sum_i exp(x[i] - shift) accumulated in double, fixed order (for logsumexp). exp is evaluated in
-// float (|rel error| < 2e-7) on the AVX-512 path, std::exp in double otherwise.
+// float (|rel error| < 2e-7) on the AVX-512 and AVX2 paths, std::exp in double otherwise.
 double sum_exp_shifted(const float* x, std::size_t n, float shift);
 
 // Largest x[i] over i in [0, n) other than skip_a and skip_b (-1 = none); -inf if nothing is
