@@ -227,8 +227,8 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   meta.scan.exact_score = !o.memorized_only;
   // Staged teacher forcing (skips positions after a row's first mismatch) changes no result only
   // when logits do not depend on how a sequence is split into forward() calls. CausalLm does not
-  // promise that; GptNeox does (tests/model/split_invariance_test.cpp). Others: one pass.
-  if (dynamic_cast<const model::GptNeox*>(&lm) != nullptr) {
+  // promise that in general; models that do say so (GptNeox: tests/model/split_invariance_test.cpp).
+  if (lm.forward_is_split_invariant()) {
     meta.scan.stage_ends = default_stage_ends(o.prefix_len, o.continuation_len);
   }
   meta.tau = o.tau;

@@ -42,6 +42,12 @@ class CausalLm {
   // b does not depend on B or on the other sequences.
   virtual void decode(std::span<const Token> tokens, std::span<KvCache* const> caches,
                       const LogitSink& sink) const = 0;
+
+  // True when forward()'s logits for a sequence are bit-identical however its tokens are split
+  // into forward() calls (one call, token by token, any chunking, truncate and re-feed). The
+  // memorization scanner may then teacher-force in stages and stop at the first mismatch.
+  // Default false: callers must keep one fixed split per sequence.
+  virtual bool forward_is_split_invariant() const { return false; }
 };
 
 }  // namespace pythia::model

@@ -61,6 +61,8 @@ class GptNeox final : public CausalLm {
   int vocab_size() const override { return config_.vocab_size; }
   int max_positions() const override { return config_.max_position_embeddings; }
   KvCache make_cache(int capacity) const override;
+  // Every product has a fixed per-element order (tests/model/split_invariance_test.cpp).
+  bool forward_is_split_invariant() const override { return true; }
 
   // See CausalLm::forward. Throws std::invalid_argument on a token id outside [0, vocab_size),
   // a cache of another shape, too little capacity, or bad logit_rows.
