@@ -25,7 +25,6 @@
 #include "harness/memorization_scanner.h"
 #include "harness/progress.h"
 #include "model/gemm.h"
-#include "model/gpt_neox.h"
 
 namespace pythia::harness {
 namespace fs = std::filesystem;
