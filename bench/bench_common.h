@@ -1,6 +1,6 @@
 // Shared by the bench_*.cpp programs (header-only: bench/CMakeLists.txt builds every bench_*.cpp
 // as its own program): the machine header every benchmark prints before its figures (git commit,
-// CPU model, thread counts, OpenBLAS build, load average; helpers-common "Benchmarks"), and small
+// CPU model, thread counts, OpenBLAS build, load average; CONTRIBUTING.md), and small
 // timing / shell helpers. REQUIRES: the compile definition PYTHIA_SOURCE_DIR (set by
 // bench/CMakeLists.txt). Not thread-safe (popen, stdout).
 #pragma once
