@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "data/error.h"
+#include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "harness/model_options.h"
 #include "harness/progress.h"
@@ -142,13 +143,7 @@ int run_generate(const Args& args) {
        "tokenizer.json for {\"text\"} lines (default: the model folder's tokenizer.json)")
       ("batch-size", po::value<int>(&o.batch_size)->default_value(64),
        "sequences decoded together (one weight pass per step; results are identical)");
-  po::variables_map vm;
-  po::store(po::command_line_parser(args).options(desc).run(), vm);
-  if (vm.count("help")) {
-    std::cout << desc << "\n";
-    return 0;
-  }
-  po::notify(vm);
+  if (!parse_or_help(args, desc)) return 0;  // --help was printed
   if (o.input.empty() || o.output.empty()) throw UsageError("--input and --output are required");
   if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
   if (o.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
