@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "harness/threading.h"
+#include "bench/bench_common.h"
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
 #include "model/logit_ops.h"
@@ -38,25 +39,6 @@ using pythia::model::KvCache;
 using pythia::model::NeoxConfig;
 using pythia::model::Token;
 using Clock = std::chrono::steady_clock;
-
-std::string run_cmd(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  return "unknown";
-}
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -181,14 +163,6 @@ void memorize_batch(const GptNeox& m, const std::vector<std::vector<Token>>& pre
   }
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> v;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) v.push_back(x);
-  return v;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -202,10 +176,10 @@ int main(int argc, char** argv) {
     if (a == "--quick") quick = true;
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
-    else if (a == "--models" && i + 1 < argc) models = split(argv[++i]);
+    else if (a == "--models" && i + 1 < argc) models = pythia::bench::split_commas(argv[++i]);
     else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
-      for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
+      for (const auto& t : pythia::bench::split_commas(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else {
       std::fprintf(stderr, "usage: bench_forward [--quick] [--reps N] [--models 70m,160m] [--threads 1,2] [--only gemm|score64|score2048|memorize]\n");
       return 2;
@@ -213,8 +187,8 @@ int main(int argc, char** argv) {
   }
   pythia::model::use_single_threaded_blas();
   std::printf("bench_forward  commit %s  CPU %s\nBLAS: %s\nmatmul_packed ISA: %s (PYTHIA_GEMM_ISA=avx512|avx2|portable overrides)\n",
-              run_cmd(std::string("git -C ") + PYTHIA_SOURCE_DIR + " rev-parse --short HEAD").c_str(),
-              cpu_model().c_str(), pythia::model::blas_config().c_str(),
+              pythia::bench::git_commit().c_str(),
+              pythia::bench::cpu_model().c_str(), pythia::model::blas_config().c_str(),
               pythia::model::gemm_isa_name(pythia::model::gemm_isa()));
   std::printf("fixed chunks: rows %d, attention queries %d, logit rows %d; median of %d reps\n\n",
               GptNeox::kRowChunk, GptNeox::kAttnChunk, GptNeox::kLogitChunk, reps);

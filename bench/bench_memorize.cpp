@@ -33,6 +33,7 @@
 #include "harness/memorization_scanner.h"
 #include "harness/memorize_job.h"
 #include "harness/threading.h"
+#include "bench/bench_common.h"
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
 #include "model/logit_ops.h"
@@ -48,40 +49,12 @@ namespace fs = std::filesystem;
 using pythia::model::GptNeox;
 using pythia::model::NeoxConfig;
 
-std::string run_cmd(const std::string& cmd) {
-  std::string out;
-  if (FILE* p = popen(cmd.c_str(), "r")) {
-    char buf[256];
-    while (fgets(buf, sizeof buf, p) != nullptr) out += buf;
-    pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-  return out;
-}
-
-std::string cpu_model() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-  }
-  return "unknown";
-}
-
 // Process CPU seconds (user + system, all threads).
 double cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
          1e-6 * static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
-}
-
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> v;
-  std::stringstream ss(s);
-  std::string x;
-  while (std::getline(ss, x, ',')) v.push_back(x);
-  return v;
 }
 
 using pythia::model::Token;
@@ -228,13 +201,13 @@ int main(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--rows" && i + 1 < argc) rows = std::max(1, std::atoi(argv[++i]));
     else if (a == "--batch" && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
-    else if (a == "--models" && i + 1 < argc) models = split(argv[++i]);
+    else if (a == "--models" && i + 1 < argc) models = pythia::bench::split_commas(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--no-job") job = false;
     else if (a == "--no-scanner") scanner_table = false;
     else if (a == "--threads" && i + 1 < argc) {
       thread_counts.clear();
-      for (const auto& t : split(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
+      for (const auto& t : pythia::bench::split_commas(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else {
       std::fprintf(stderr, "usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2] "
                            "[--reps R] [--no-job] [--no-scanner]\n");
@@ -243,8 +216,8 @@ int main(int argc, char** argv) {
   }
   pythia::model::use_single_threaded_blas();
   std::printf("bench_memorize  commit %s  CPU %s\nBLAS: %s\n",
-              run_cmd(std::string("git -C ") + PYTHIA_SOURCE_DIR + " rev-parse --short HEAD").c_str(),
-              cpu_model().c_str(), pythia::model::blas_config().c_str());
+              pythia::bench::git_commit().c_str(),
+              pythia::bench::cpu_model().c_str(), pythia::model::blas_config().c_str());
   std::printf("%d rows of tests/fixtures/mini-pile (real text), batch %d, random weights, fp32\n\n", rows, batch);
 
   const fs::path tmp = fs::temp_directory_path() / ("bench_memorize_" + std::to_string(::getpid()));
