@@ -52,19 +52,11 @@ const char* const kUsage =
 
 struct Options {
   ModelOptions model;
-  std::string input, output, tokenizer;
+  SequenceIoOptions io;
   int max_new_tokens = 32;
   bool suppress_eos = false;
   int batch_size = 64;
 };
-
-std::optional<model::Tokenizer> load_tokenizer(const std::string& flag,
-                                               const std::filesystem::path& model_dir) {
-  if (!flag.empty()) return model::Tokenizer::from_file(flag);
-  if (std::filesystem::exists(model_dir / "tokenizer.json"))
-    return model::Tokenizer::from_file(model_dir / "tokenizer.json");
-  return std::nullopt;
-}
 
 // Greedy continuation of every sequence of `block`.
 std::vector<std::vector<model::Token>> generate_block(const model::GptNeox& m,
@@ -129,22 +121,18 @@ int run_generate(const Args& args) {
   po::options_description desc(kUsage);
   desc.add_options()("help,h", "print this help");
   add_model_options(desc, o.model);
+  add_sequence_io_options(desc, o.io);
   desc.add_options()
-      ("input,i", po::value<std::string>(&o.input),
-       "input JSON-lines file (\"-\" = stdin, may be gzip): {\"ids\": [...]} or {\"text\": ...}")
-      ("output,o", po::value<std::string>(&o.output), "output JSON-lines file (\"-\" = stdout)")
       ("max-new-tokens", po::value<int>(&o.max_new_tokens)->default_value(32),
        "tokens to generate per sequence (at most; exactly with --suppress-eos). Default 32 = "
        "eval_memorization.py's 64-token max_length after a 32-token prefix")
       ("suppress-eos", po::bool_switch(&o.suppress_eos),
        "never generate EOS (mask its logit at every step), as eval_memorization.py's "
        "generate(min_length=64)")
-      ("tokenizer", po::value<std::string>(&o.tokenizer),
-       "tokenizer.json for {\"text\"} lines (default: the model folder's tokenizer.json)")
       ("batch-size", po::value<int>(&o.batch_size)->default_value(64),
        "sequences decoded together (one weight pass per step; results are identical)");
   if (!parse_or_help(args, desc)) return 0;  // --help was printed
-  if (o.input.empty() || o.output.empty()) throw UsageError("--input and --output are required");
+  require_input_output(o.io);
   if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
   if (o.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
 
@@ -154,7 +142,7 @@ int run_generate(const Args& args) {
   if (o.max_new_tokens > m.max_positions())
     throw UsageError("--max-new-tokens exceeds max_position_embeddings " +
                      std::to_string(m.max_positions()));
-  const std::optional<model::Tokenizer> tok = load_tokenizer(o.tokenizer, lm.dir);
+  const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 
   SequenceLimits limits;
   limits.vocab_size = m.vocab_size();
@@ -162,10 +150,10 @@ int run_generate(const Args& args) {
   limits.max_len_reason = " (max_position_embeddings " + std::to_string(m.max_positions()) +
                           " minus --max-new-tokens " + std::to_string(o.max_new_tokens) + " + 1)";
 
-  OutputFile out(o.output);
+  OutputFile out(o.io.output);
   Progress progress("generate", 0, "sequences");
   std::uint64_t n_seq = 0;
-  for_each_sequence_block(o.input, tok ? &*tok : nullptr, limits,
+  for_each_sequence_block(o.io.input, tok ? &*tok : nullptr, limits,
                           static_cast<std::size_t>(o.batch_size),
                           [&](std::vector<SequenceLine>& block) {
                             const auto gen = generate_block(m, block, o.max_new_tokens, o.suppress_eos);
@@ -176,9 +164,9 @@ int run_generate(const Args& args) {
                           });
   progress.finish();
   out.close();
-  if (o.output != "-")
+  if (o.io.output != "-")
     std::fprintf(stderr, "generate: %llu sequences -> %s\n", static_cast<unsigned long long>(n_seq),
-                 o.output.c_str());
+                 o.io.output.c_str());
   return 0;
 }
 

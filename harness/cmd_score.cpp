@@ -48,7 +48,7 @@ const char* const kUsage =
 
 struct Options {
   ModelOptions model;
-  std::string input, output, tokenizer;
+  SequenceIoOptions io;
   int batch_size = 64;
 };
 
@@ -72,14 +72,6 @@ nlohmann::json score_one(const model::GptNeox& m, const std::vector<model::Token
   return nlohmann::json{{"ids", ids}, {"logprobs", logprobs}, {"argmax", arg}, {"logsumexp", lse}};
 }
 
-std::optional<model::Tokenizer> load_tokenizer(const std::string& flag,
-                                               const std::filesystem::path& model_dir) {
-  if (!flag.empty()) return model::Tokenizer::from_file(flag);
-  if (std::filesystem::exists(model_dir / "tokenizer.json"))
-    return model::Tokenizer::from_file(model_dir / "tokenizer.json");
-  return std::nullopt;
-}
-
 }  // namespace
 
 int run_score(const Args& args) {
@@ -87,34 +79,29 @@ int run_score(const Args& args) {
   po::options_description desc(kUsage);
   desc.add_options()("help,h", "print this help");
   add_model_options(desc, o.model);
+  add_sequence_io_options(desc, o.io);
   desc.add_options()
-      ("input,i", po::value<std::string>(&o.input),
-       "input JSON-lines file (\"-\" = stdin, may be gzip): {\"ids\": [...]} or {\"text\": ...}")
-      ("output,o", po::value<std::string>(&o.output),
-       "output JSON-lines file (\"-\" = stdout)")
-      ("tokenizer", po::value<std::string>(&o.tokenizer),
-       "tokenizer.json for {\"text\"} lines (default: the model folder's tokenizer.json)")
       ("batch-size", po::value<int>(&o.batch_size)->default_value(64),
        "sequences read and scored concurrently (memory/throughput only; results are identical)");
   if (!parse_or_help(args, desc)) return 0;  // --help was printed
-  if (o.input.empty() || o.output.empty()) throw UsageError("--input and --output are required");
+  require_input_output(o.io);
   if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
 
   ThreadSetup threads(o.model.threads);
   const LoadedModel lm = load_model_from_options(o.model);
   const model::GptNeox& m = *lm.model;
-  const std::optional<model::Tokenizer> tok = load_tokenizer(o.tokenizer, lm.dir);
+  const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 
   SequenceLimits limits;
   limits.vocab_size = m.vocab_size();
   limits.max_len = m.max_positions();
   limits.max_len_reason = " (the model's max_position_embeddings)";
 
-  OutputFile out(o.output);
+  OutputFile out(o.io.output);
   Progress progress("score", 0, "tokens");
   std::uint64_t n_seq = 0, n_tok = 0;
   for_each_sequence_block(
-      o.input, tok ? &*tok : nullptr, limits, static_cast<std::size_t>(o.batch_size),
+      o.io.input, tok ? &*tok : nullptr, limits, static_cast<std::size_t>(o.batch_size),
       [&](std::vector<SequenceLine>& block) {
         std::vector<nlohmann::json> results(block.size());
         std::vector<std::size_t> short_ones;
@@ -139,10 +126,10 @@ int run_score(const Args& args) {
       });
   progress.finish();
   out.close();
-  if (o.output != "-")
+  if (o.io.output != "-")
     std::fprintf(stderr, "score: %llu sequences, %llu tokens -> %s\n",
                  static_cast<unsigned long long>(n_seq), static_cast<unsigned long long>(n_tok),
-                 o.output.c_str());
+                 o.io.output.c_str());
   return 0;
 }
 

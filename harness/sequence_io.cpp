@@ -7,6 +7,30 @@
 #include "data/jsonl_reader.h"
 
 namespace pythia::harness {
+
+void add_sequence_io_options(boost::program_options::options_description& desc,
+                             SequenceIoOptions& o) {
+  namespace po = boost::program_options;
+  desc.add_options()
+      ("input,i", po::value<std::string>(&o.input),
+       "input JSON-lines file (\"-\" = stdin, may be gzip): {\"ids\": [...]} or {\"text\": ...}")
+      ("output,o", po::value<std::string>(&o.output), "output JSON-lines file (\"-\" = stdout)")
+      ("tokenizer", po::value<std::string>(&o.tokenizer),
+       "tokenizer.json for {\"text\"} lines (default: the model folder's tokenizer.json)");
+}
+
+void require_input_output(const SequenceIoOptions& o) {
+  if (o.input.empty() || o.output.empty()) throw UsageError("--input and --output are required");
+}
+
+std::optional<model::Tokenizer> load_text_tokenizer(const SequenceIoOptions& o,
+                                                    const std::filesystem::path& model_dir) {
+  if (!o.tokenizer.empty()) return model::Tokenizer::from_file(o.tokenizer);
+  if (std::filesystem::exists(model_dir / "tokenizer.json"))
+    return model::Tokenizer::from_file(model_dir / "tokenizer.json");
+  return std::nullopt;
+}
+
 namespace {
 
 bool blank(const std::string& s) { return s.find_first_not_of(" \t\r\n") == std::string::npos; }

@@ -7,11 +7,14 @@
 // not an integer in [0, vocab_size), an empty sequence, a sequence longer than max_len.
 #pragma once
 
+#include <boost/program_options/options_description.hpp>
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <iosfwd>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +33,26 @@ struct SequenceLimits {
   int max_len = 2048;              // longest accepted sequence
   std::string max_len_reason;      // appended to the too-long message
 };
+
+// The flags every sequence command (`score`, `generate`) takes for its files.
+struct SequenceIoOptions {
+  std::string input;      // --input/-i: JSON lines ("-" = stdin)
+  std::string output;     // --output/-o: JSON lines ("-" = stdout)
+  std::string tokenizer;  // --tokenizer: tokenizer.json for {"text"} lines
+};
+
+// Adds --input/-i, --output/-o and --tokenizer to `desc`, bound to `o`.
+void add_sequence_io_options(boost::program_options::options_description& desc,
+                             SequenceIoOptions& o);
+
+// Throws UsageError unless --input and --output were both given.
+void require_input_output(const SequenceIoOptions& o);
+
+// The tokenizer for {"text"} lines: the --tokenizer file, else <model_dir>/tokenizer.json when it
+// exists, else none (text lines are then refused by for_each_sequence_block).
+// Throws DataError for a file that cannot be read.
+std::optional<model::Tokenizer> load_text_tokenizer(const SequenceIoOptions& o,
+                                                    const std::filesystem::path& model_dir);
 
 // Reads lines in blocks of at most `block` sequences and calls fn(block) for each, in order.
 // `tokenizer` may be null (then {"text"} lines are an error saying to pass --tokenizer/--model).
