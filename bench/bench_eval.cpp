@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bench/bench_common.h"
-#include "harness/evaluator.h"
+#include "eval/evaluator.h"
 #include "harness/threading.h"
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
@@ -50,7 +50,7 @@ int main(int argc, char** argv) {
   pythia::model::NeoxConfig cfg;  // defaults = pythia-70m: 6 x 512, 8 heads, vocab 50304
   const auto model = pythia::model::GptNeox::random(cfg, 1234);
   const auto tok = pythia::model::Tokenizer::from_file(src / "tests/fixtures/tokenizer/20B_tokenizer.json.gz");
-  const pythia::harness::EncodeFn enc = [&](std::string_view s) { return tok.encode(s); };
+  const pythia::eval::EncodeFn enc = [&](std::string_view s) { return tok.encode(s); };
   std::printf("model: pythia-70m shape (random weights), first %lld documents per task "
               "(wikitext: min(N, 8) pages)\n\n",
               static_cast<long long>(docs));
@@ -62,10 +62,10 @@ int main(int argc, char** argv) {
     double base_tps = 0.0;
     for (int t : thread_counts) {
       pythia::harness::ThreadSetup threads(t);
-      pythia::harness::EvalSettings s;
+      pythia::eval::EvalSettings s;
       s.bootstrap_iters = 0;  // time the model path, not the bootstrap
       const auto t0 = std::chrono::steady_clock::now();
-      const auto ev = pythia::harness::evaluate_task(*task, *model, enc, s);
+      const auto ev = pythia::eval::evaluate_task(*task, *model, enc, s);
       const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double tps = static_cast<double>(ev.positions) / sec;
       if (base_tps == 0.0) base_tps = tps;

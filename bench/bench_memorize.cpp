@@ -30,8 +30,8 @@
 #include <unistd.h>
 #include <vector>
 
-#include "harness/memorization_scanner.h"
-#include "harness/memorize_job.h"
+#include "memorization/scanner.h"
+#include "memorization/scan_job.h"
 #include "harness/threading.h"
 #include "bench/bench_common.h"
 #include "model/gemm.h"
@@ -112,9 +112,9 @@ std::vector<Token> synthetic_windows(const GptNeox& lm, const std::vector<Token>
 // rows, TBB inside), interleaved: for each rep, threads, mode, set: single then staged.
 void scanner_comparison(const GptNeox& lm, const std::string& name, int rows, int batch,
                         const std::vector<int>& thread_counts, int reps) {
-  using pythia::harness::MemorizationScanner;
-  using pythia::harness::RowScore;
-  using pythia::harness::ScanConfig;
+  using pythia::memorization::MemorizationScanner;
+  using pythia::results::RowScore;
+  using pythia::memorization::ScanConfig;
   const auto real = real_windows(rows);
   const auto synth = synthetic_windows(lm, real, rows);
   std::vector<std::uint64_t> idx(static_cast<std::size_t>(rows));
@@ -132,7 +132,7 @@ void scanner_comparison(const GptNeox& lm, const std::string& name, int rows, in
           for (const bool staged : {false, true}) {
             ScanConfig cfg;
             cfg.exact_score = exact;
-            if (staged) cfg.stage_ends = pythia::harness::default_stage_ends(32, 32);
+            if (staged) cfg.stage_ends = pythia::memorization::default_stage_ends(32, 32);
             const MemorizationScanner scanner(lm, cfg);
             std::vector<RowScore> out(static_cast<std::size_t>(rows));
             const double c0 = cpu_seconds(), w0 = wall_seconds();
@@ -239,18 +239,18 @@ int main(int argc, char** argv) {
     for (const int threads : job ? thread_counts : std::vector<int>{}) {
       pythia::harness::ThreadSetup ts(threads);
       for (const bool memorized_only : {false, true}) {
-        pythia::harness::MemorizeOptions o;
+        pythia::memorization::ScanPlan o;
         o.data = std::string(PYTHIA_SOURCE_DIR) + "/tests/fixtures/mini-pile/document";
         o.output = tmp.string();
         o.start = 0;
-        o.end = rows;
+        o.end = static_cast<std::uint64_t>(rows);
         o.batch_size = batch;
-        o.memorized_only = memorized_only;
-        o.checksums = "none";
+        o.score_mode = memorized_only ? pythia::memorization::ScoreMode::kMemorizedOnly : pythia::memorization::ScoreMode::kExact;
+        o.checksums = pythia::memorization::Checksums::kNone;
         o.progress = false;
         fs::remove_all(tmp);
         const double cpu0 = cpu_seconds();
-        const auto s = pythia::harness::run_memorize_job(*lm, "pythia-" + name, "bench", o);
+        const auto s = pythia::memorization::run_memorize_job(*lm, "pythia-" + name, "bench", o);
         const double cpu = cpu_seconds() - cpu0;
         std::printf("%-6s %-8d %-15s %10.2f %10.2f %11.2f\n", name.c_str(), threads,
                     memorized_only ? "memorized-only" : "exact", static_cast<double>(s.rows_computed) / s.seconds,

@@ -1,7 +1,5 @@
 #include "data/jsonl_reader.h"
 
-#include <zlib.h>
-
 #include <cstdio>
 #include <fstream>
 
@@ -13,21 +11,12 @@ namespace {
 constexpr std::size_t kChunk = 1 << 16;
 }
 
-LineReader::LineReader(const std::filesystem::path& path) : path_(path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw DataError(path.string(), "file not found");
-  }
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) throw DataError(path.string(), "cannot open for reading");
-  gzbuffer(f, 1 << 17);
-  gz_ = f;
+LineReader::LineReader(const std::filesystem::path& path)
+    : path_(path), in_(std::make_unique<GzipReader>(path)) {
   buf_.resize(kChunk);
 }
 
-LineReader::~LineReader() {
-  if (gz_ != nullptr) gzclose(static_cast<gzFile>(gz_));
-}
+LineReader::~LineReader() = default;
 
 std::string LineReader::where() const {
   return path_.string() + ":" + std::to_string(line_no_);
@@ -43,18 +32,12 @@ bool LineReader::fill() {
     pos_ = 0;
   }
   if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
-  const int n = gzread(static_cast<gzFile>(gz_), buf_.data() + end_,
-                       static_cast<unsigned>(buf_.size() - end_));
-  if (n < 0) {
-    int errnum = 0;
-    const char* msg = gzerror(static_cast<gzFile>(gz_), &errnum);
-    throw DataError(path_.string(), std::string("read error: ") + (msg ? msg : "unknown"));
-  }
+  const std::size_t n = in_->read(buf_.data() + end_, buf_.size() - end_);
   if (n == 0) {
     eof_ = true;
     return false;
   }
-  end_ += static_cast<std::size_t>(n);
+  end_ += n;
   return true;
 }
 
@@ -109,37 +92,6 @@ std::vector<std::string> read_lines(const std::filesystem::path& path) {
   std::string line;
   while (reader.next(line)) out.push_back(line);
   return out;
-}
-
-std::string read_whole_file(const std::filesystem::path& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) {
-    throw DataError(path.string(), "file not found");
-  }
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (f == nullptr) throw DataError(path.string(), "cannot open for reading");
-  std::string out;
-  std::vector<char> buf(kChunk);
-  for (;;) {
-    const int n = gzread(f, buf.data(), static_cast<unsigned>(buf.size()));
-    if (n < 0) {
-      int errnum = 0;
-      std::string msg = gzerror(f, &errnum);
-      gzclose(f);
-      throw DataError(path.string(), "read error: " + msg);
-    }
-    if (n == 0) break;
-    out.append(buf.data(), static_cast<std::size_t>(n));
-  }
-  gzclose(f);
-  return out;
-}
-
-bool is_gzip_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  unsigned char magic[2] = {0, 0};
-  in.read(reinterpret_cast<char*>(magic), 2);
-  return in.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
 }
 
 }  // namespace pythia::data

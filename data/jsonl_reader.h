@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/gzip_stream.h"
+
 namespace pythia::data {
 
 // Sequential line reader over a plain or gzip file.
@@ -41,7 +43,7 @@ class LineReader {
  private:
   bool fill();
   std::filesystem::path path_;
-  void* gz_ = nullptr;  // gzFile
+  std::unique_ptr<GzipReader> in_;
   std::vector<char> buf_;
   std::size_t pos_ = 0, end_ = 0;
   bool eof_ = false;
@@ -59,11 +61,5 @@ std::vector<nlohmann::json> read_jsonl(const std::filesystem::path& path);
 
 // Every line of a text file (the '\n' removed; no empty piece after a final '\n').
 std::vector<std::string> read_lines(const std::filesystem::path& path);
-
-// The whole file as bytes (gunzipped when compressed).
-std::string read_whole_file(const std::filesystem::path& path);
-
-// True if `path` starts with the gzip magic bytes 1f 8b.
-bool is_gzip_file(const std::filesystem::path& path);
 
 }  // namespace pythia::data

@@ -5,17 +5,20 @@
 #include "data/error.h"
 #include "harness/cli_util.h"
 #include "harness/commands.h"
-#include "harness/eval_job.h"
+#include "eval/eval_job.h"
+#include "harness/eval_flags.h"
 #include "harness/model_options.h"
 #include "harness/threading.h"
 #include "model/tokenizer.h"
+#include "results/output_layout.h"
+#include "results/results_table.h"
 
 namespace pythia::harness {
 namespace po = boost::program_options;
 
 int run_eval(const Args& args) {
   ModelOptions mo;
-  EvalOptions o;
+  EvalFlags o;
   std::string tokenizer_path;
   po::options_description desc(
       "Usage: pythia-harness eval --model M [--revision R] --tasks T1,T2,...|all [--limit N]\n"
@@ -36,16 +39,17 @@ int run_eval(const Args& args) {
   add_eval_options(desc, o);
   if (!parse_or_help(args, desc)) return 0;
   if (mo.threads < 0) throw UsageError("--threads must be >= 0");
+  const eval::EvalPlan plan = to_eval_plan(o);  // every flag checked before the model loads
   const ThreadSetup threads(mo.threads);
   const LoadedModel lm = load_model_from_options(mo);
   const model::Tokenizer tok = model::Tokenizer::from_file(
       tokenizer_path.empty() ? model::Tokenizer::locate(lm.dir) : std::filesystem::path(tokenizer_path));
-  const results::EvalRun run = run_eval_job(*lm.model, tok, lm.name, lm.revision, o);
+  const results::EvalRun run = eval::run_eval_job(*lm.model, tok, lm.name, lm.revision, plan);
   std::printf("%s (%s), limit: %s, num_fewshot: 0, threads: %d\n", lm.name.c_str(),
               run.config.value("model_args", std::string()).c_str(),
-              o.limit > 0 ? std::to_string(o.limit).c_str() : "None", threads.threads());
-  std::printf("%s", format_results_table(run).c_str());
-  std::printf("-> %s\n", (eval_output_dir(o, lm.name, lm.revision) / "results.json").c_str());
+              plan.limit ? std::to_string(*plan.limit).c_str() : "None", threads.threads());
+  std::printf("%s", results::format_results_table(run).c_str());
+  std::printf("-> %s\n", (results::run_dir(plan.output, lm.name, lm.revision) / "results.json").c_str());
   return 0;
 }
 

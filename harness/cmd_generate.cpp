@@ -17,7 +17,7 @@
 #include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "harness/model_options.h"
-#include "harness/progress.h"
+#include "data/progress.h"
 #include "harness/sequence_io.h"
 #include "harness/threading.h"
 #include "model/logit_ops.h"
@@ -151,7 +151,7 @@ int run_generate(const Args& args) {
                           " minus --max-new-tokens " + std::to_string(o.max_new_tokens) + " + 1)";
 
   OutputFile out(o.io.output);
-  Progress progress("generate", 0, "sequences");
+  data::Progress progress("generate", 0, "sequences");
   std::uint64_t n_seq = 0;
   for_each_sequence_block(o.io.input, tok ? &*tok : nullptr, limits,
                           static_cast<std::size_t>(o.batch_size),

@@ -6,7 +6,8 @@
 #include "data/error.h"
 #include "harness/cli_util.h"
 #include "harness/commands.h"
-#include "harness/memorize_job.h"
+#include "harness/memorize_flags.h"
+#include "memorization/scan_job.h"
 #include "harness/model_options.h"
 #include "harness/threading.h"
 
@@ -15,7 +16,7 @@ namespace po = boost::program_options;
 
 int run_memorize(const Args& args) {
   ModelOptions mo;
-  MemorizeOptions o;
+  MemorizeFlags o;
   po::options_description desc(
       "Usage: pythia-harness memorize --model M [--revision stepN] --data PREFIX [--output DIR]\n\n"
       "Scores every training row a checkpoint has seen the way EleutherAI/pythia\n"
@@ -31,9 +32,10 @@ int run_memorize(const Args& args) {
   add_memorize_options(desc, o);
   if (!parse_or_help(args, desc)) return 0;
   if (mo.threads < 0) throw UsageError("--threads must be >= 0");
+  const memorization::ScanPlan plan = to_scan_plan(o);  // every flag checked before the model loads
   const ThreadSetup threads(mo.threads);
   const LoadedModel lm = load_model_from_options(mo);
-  const MemorizeSummary s = run_memorize_job(*lm.model, lm.name, lm.revision, o);
+  const memorization::MemorizeSummary s = memorization::run_memorize_job(*lm.model, lm.name, lm.revision, plan);
   if (s.already_complete) {
     std::printf("already complete: %s (rows [%llu, %llu))\n", s.output_dir.c_str(),
                 static_cast<unsigned long long>(s.row_begin), static_cast<unsigned long long>(s.row_end));

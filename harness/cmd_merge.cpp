@@ -6,7 +6,7 @@
 #include "data/error.h"
 #include "harness/cli_util.h"
 #include "harness/commands.h"
-#include "harness/memorization_merge.h"
+#include "memorization/merge.h"
 
 namespace pythia::harness {
 namespace po = boost::program_options;
@@ -25,7 +25,7 @@ int run_merge(const Args& args) {
   pos.add("dir", 1);
   if (!parse_or_help(args, desc, &pos)) return 0;
   if (dir.empty()) throw UsageError("give the revision folder: pythia-harness merge DIR/<model>/<revision>");
-  const MergeSummary s = merge_memorize_shards(dir);
+  const memorization::MergeSummary s = memorization::merge_memorize_shards(dir);
   std::printf("merged %llu shards: %llu rows, %llu memorized -> %s\n", static_cast<unsigned long long>(s.shards),
               static_cast<unsigned long long>(s.rows), static_cast<unsigned long long>(s.memorized), dir.c_str());
   return 0;

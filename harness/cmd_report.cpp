@@ -10,6 +10,7 @@
 #include "harness/commands.h"
 #include "results/eval_results.h"
 #include "results/report_html.h"
+#include "data/atomic_file.h"
 
 namespace pythia::harness {
 
@@ -52,7 +53,7 @@ int run_report(const Args& args) {
     results::ReportOptions opt;
     opt.canaries = canaries;
     opt.title = title;
-    results::write_file_atomic(output, results::render_report_html(tree, opt));
+    data::write_file_atomic(output, results::render_report_html(tree, opt));
     std::fprintf(stderr, "report: %zu eval file(s), %zu memorization scan(s) -> %s\n",
                  tree.evals.size(), tree.memorizations.size(), output.c_str());
   } catch (const results::ResultsFileError& e) {

@@ -16,7 +16,7 @@
 #include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "harness/model_options.h"
-#include "harness/progress.h"
+#include "data/progress.h"
 #include "harness/sequence_io.h"
 #include "harness/threading.h"
 #include "model/logit_ops.h"
@@ -98,7 +98,7 @@ int run_score(const Args& args) {
   limits.max_len_reason = " (the model's max_position_embeddings)";
 
   OutputFile out(o.io.output);
-  Progress progress("score", 0, "tokens");
+  data::Progress progress("score", 0, "tokens");
   std::uint64_t n_seq = 0, n_tok = 0;
   for_each_sequence_block(
       o.io.input, tok ? &*tok : nullptr, limits, static_cast<std::size_t>(o.batch_size),

@@ -11,20 +11,21 @@
 #include <vector>
 
 #include "data/error.h"
+#include "harness/bundled_fixtures.h"
 #include "harness/commands.h"
-#include "harness/eval_job.h"
-#include "harness/memorize_job.h"
+#include "eval/eval_job.h"
+#include "harness/eval_flags.h"
+#include "harness/memorize_flags.h"
+#include "memorization/scan_job.h"
+#include "results/output_layout.h"
 #include "harness/model_options.h"
-#include "harness/progress.h"
+#include "data/progress.h"
 #include "harness/sweep.h"
 #include "harness/threading.h"
 #include "model/gpt_neox.h"
 #include "model/model_resolver.h"
 #include "model/tokenizer.h"
 
-#ifndef PYTHIA_DEFAULT_FIXTURES_DIR
-#error "harness/CMakeLists.txt defines PYTHIA_DEFAULT_FIXTURES_DIR (the bundled tests/fixtures)"
-#endif
 
 namespace pythia::harness {
 namespace {
@@ -35,7 +36,6 @@ namespace fs = std::filesystem;
 // The embedded default (README quick start): every bundled mini-pythia checkpoint, the seven tasks
 // on their first 200 documents, and the memorization scan of the bundled mini-pile memmap (16
 // rows per step, as the fixture model was trained). About a minute on two cores.
-const fs::path kFixtures = PYTHIA_DEFAULT_FIXTURES_DIR;
 constexpr const char* kDefaultTasks = "all";
 constexpr std::int64_t kDefaultLimit = 200;
 constexpr std::int64_t kDefaultSequencesPerStep = 16;
@@ -69,33 +69,54 @@ std::set<std::string> unrecognized(const po::parsed_options& parsed) {
   return {v.begin(), v.end()};
 }
 
+// The options of one sweep, bound from the command line.
+struct SweepFlags {
+  ModelOptions model;
+  EvalFlags eval;
+  MemorizeFlags memorize;
+  std::string revisions, tokenizer;
+  bool run_memorize = false, no_eval = false;
+};
+
+bool defaulted(const po::variables_map& v, const char* name) { return !v.count(name) || v[name].defaulted(); }
+
+// The embedded default's settings for every flag the user did not give.
+void apply_embedded_default(SweepFlags& f, const po::variables_map& ve, const po::variables_map& vm,
+                            bool tokenizer_given) {
+  const fs::path fixtures = bundled_fixtures_dir();
+  f.model.model = (fixtures / "mini-pythia").string();
+  f.run_memorize = true;
+  if (defaulted(ve, "tasks")) f.eval.tasks = kDefaultTasks;
+  if (defaulted(ve, "limit")) f.eval.limit = kDefaultLimit;
+  if (!ve.count("data-dir")) f.eval.data_dir = (fixtures / "tasks").string();
+  if (!vm.count("data")) f.memorize.data = (fixtures / "mini-pile" / "document").string();
+  if (defaulted(vm, "sequences-per-step")) f.memorize.sequences_per_step = kDefaultSequencesPerStep;
+  if (defaulted(vm, "output") && defaulted(ve, "output")) f.eval.output = f.memorize.output = kDefaultOutput;
+  if (!tokenizer_given) f.tokenizer = (fixtures / "tokenizer" / "20B_tokenizer.json.gz").string();
+}
+
 }  // namespace
 
 int run_sweep(const Args& args) {
-  ModelOptions mo;
-  EvalOptions eo;
-  MemorizeOptions mem;
-  std::string revisions_spec, tokenizer_path;
-  bool memorize = false, no_eval = false;
-
+  SweepFlags f;
   po::options_description sweep_desc(kUsage);
   sweep_desc.add_options()("help,h", "print this help");
-  add_model_options(sweep_desc, mo);
+  add_model_options(sweep_desc, f.model);
   sweep_desc.add_options()
-      ("revisions", po::value(&revisions_spec),
+      ("revisions", po::value(&f.revisions),
        "comma-separated revisions (step0,step1000,...) or `all` = every revision available "
        "locally (default: all; a plain checkpoint folder has one, its own)")
-      ("memorize", po::bool_switch(&memorize), "run the memorization scan on each checkpoint (needs --data)")
-      ("no-eval", po::bool_switch(&no_eval),
+      ("memorize", po::bool_switch(&f.run_memorize), "run the memorization scan on each checkpoint (needs --data)")
+      ("no-eval", po::bool_switch(&f.no_eval),
        "do not run eval (useful with the embedded default; otherwise eval runs only when --tasks "
        "is given)")
-      ("tokenizer", po::value(&tokenizer_path),
+      ("tokenizer", po::value(&f.tokenizer),
        "tokenizer.json (plain or .gz) for eval when the checkpoints have none (default: "
        "<checkpoint>/tokenizer.json)");
   po::options_description eval_desc("Eval options (as `pythia-harness eval`)");
-  add_eval_options(eval_desc, eo);
+  add_eval_options(eval_desc, f.eval);
   po::options_description mem_desc("Memorization options (as `pythia-harness memorize`; with --memorize)");
-  add_memorize_options(mem_desc, mem);
+  add_memorize_options(mem_desc, f.memorize);
 
   // Each group parses the whole command line; a flag unknown to all three is an error.
   po::variables_map vs, ve, vm;
@@ -116,81 +137,55 @@ int run_sweep(const Args& args) {
     }
   }
   po::notify(vs);
-  const bool embedded_default = !vs.count("model");
-  if (embedded_default) {
-    mo.model = (kFixtures / "mini-pythia").string();
-    memorize = true;
-  }
-  auto defaulted = [](const po::variables_map& v, const char* name) {
-    return !v.count(name) || v[name].defaulted();
-  };
-  if (embedded_default) {
-    // Apply the default's settings to flags the user did not give, then run the notifiers.
-    std::vector<std::string> extra;
-    if (defaulted(ve, "tasks") && !no_eval) extra.insert(extra.end(), {"--tasks", kDefaultTasks});
-    if (defaulted(ve, "limit")) extra.insert(extra.end(), {"--limit", std::to_string(kDefaultLimit)});
-    if (!ve.count("data-dir")) extra.insert(extra.end(), {"--data-dir", (kFixtures / "tasks").string()});
-    if (!vm.count("data")) extra.insert(extra.end(), {"--data", (kFixtures / "mini-pile" / "document").string()});
-    if (defaulted(vm, "sequences-per-step")) {
-      extra.insert(extra.end(), {"--sequences-per-step", std::to_string(kDefaultSequencesPerStep)});
-    }
-    if (defaulted(vm, "output") && defaulted(ve, "output")) extra.insert(extra.end(), {"--output", kDefaultOutput});
-    if (!vs.count("tokenizer")) tokenizer_path = (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string();
-    Args all_args = args;
-    all_args.insert(all_args.end(), extra.begin(), extra.end());
-    ve.clear();
-    vm.clear();
-    po::store(po::command_line_parser(all_args).options(eval_desc).style(kStyle).allow_unregistered().run(), ve);
-    po::store(po::command_line_parser(all_args).options(mem_desc).style(kStyle).allow_unregistered().run(), vm);
-  }
-  const bool run_eval = !no_eval && ve.count("tasks") && !ve["tasks"].defaulted();
   po::notify(ve);
-  if (memorize) po::notify(vm);
-  if (!run_eval && !memorize) throw UsageError("nothing to do: give --tasks and/or --memorize --data PREFIX");
-  if (memorize && vm.count("step")) throw UsageError("--step is per checkpoint; sweep takes it from each revision name");
+  po::notify(vm);
+  const bool embedded_default = !vs.count("model");
+  if (embedded_default) apply_embedded_default(f, ve, vm, vs.count("tokenizer") > 0);
+  const bool run_eval = !f.no_eval && (embedded_default || !defaulted(ve, "tasks"));
+  if (!run_eval && !f.run_memorize) throw UsageError("nothing to do: give --tasks and/or --memorize --data PREFIX");
+  if (f.run_memorize && vm.count("step")) throw UsageError("--step is per checkpoint; sweep takes it from each revision name");
+  if (f.model.threads < 0) throw UsageError("--threads must be >= 0");
+  // Every value is checked here, before any checkpoint loads: the names of both groups always
+  // (a bad --format or --eod-policy is a bad command line even for a job that does not run),
+  // the whole plan of each job that runs.
+  results::parse_results_layout(f.eval.format);
+  memorization::parse_eod_policy(f.memorize.eod_policy);
+  memorization::parse_checksums(f.memorize.checksums);
+  std::optional<eval::EvalPlan> eval_plan;
+  std::optional<memorization::ScanPlan> scan_plan;
+  if (run_eval) eval_plan = to_eval_plan(f.eval);
+  if (f.run_memorize) scan_plan = to_scan_plan(f.memorize);
 
-  const std::vector<std::string> available = model::list_revisions(mo.model);
-  std::vector<std::string> revisions;
-  if (!mo.revision.empty()) {
+  const std::vector<std::string> available = model::list_revisions(f.model.model);
+  std::string revisions_spec = f.revisions;
+  if (!f.model.revision.empty()) {
     if (!revisions_spec.empty()) throw UsageError("give --revisions or --revision, not both");
-    revisions_spec = mo.revision;  // one checkpoint
+    revisions_spec = f.model.revision;  // one checkpoint
   }
+  std::vector<std::string> revisions;
   if (revisions_spec.empty() || revisions_spec == "all") {
     revisions = available.empty() ? std::vector<std::string>{""} : available;
   } else {
     revisions = parse_revision_list(revisions_spec, available);
   }
 
-  ThreadSetup threads(mo.threads);
+  ThreadSetup threads(f.model.threads);
   SweepPlan plan;
   plan.revisions = revisions;
-  plan.output = memorize ? fs::path(mem.output) : fs::path(eo.output);
-  {
-    const model::ResolvedModel first = model::resolve_model(mo.model, revisions.front());
-    plan.model_name = first.name;
-  }
-  // The signature: the arguments that can change results (not where they go, not --threads).
-  std::vector<std::string> ordered;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--output" || a == "-o" || a == "--threads") {
-      ++i;
-      continue;
-    }
-    if (a.rfind("--output=", 0) == 0 || a.rfind("--threads=", 0) == 0) continue;
-    ordered.push_back(a);
-  }
+  plan.output = scan_plan ? scan_plan->output : eval_plan->output;
+  plan.model_name = model::resolve_model(f.model.model, revisions.front()).name;
+  // The signature: what each job computes (its plan's identity), never where it goes, the flag
+  // order or --threads, so a re-run with the same settings resumes.
   plan.signature = {{"model", plan.model_name},
-                    {"eval", run_eval},
-                    {"memorize", memorize},
-                    {"arguments", ordered}};
+                    {"eval", eval_plan ? nlohmann::json(eval_plan->to_json()) : nlohmann::json(nullptr)},
+                    {"memorize", scan_plan ? nlohmann::json(scan_plan->to_json()) : nlohmann::json(nullptr)}};
   std::shared_ptr<const model::Tokenizer> tokenizer;
   plan.load = [&](const std::string& revision) {
-    ModelOptions one = mo;
+    ModelOptions one = f.model;
     one.revision = revision;
     LoadedModel loaded = load_model_from_options(one);
-    if (run_eval && !tokenizer) {
-      const fs::path tok = tokenizer_path.empty() ? model::Tokenizer::locate(loaded.dir) : fs::path(tokenizer_path);
+    if (eval_plan && !tokenizer) {
+      const fs::path tok = f.tokenizer.empty() ? model::Tokenizer::locate(loaded.dir) : fs::path(f.tokenizer);
       tokenizer = std::make_shared<const model::Tokenizer>(model::Tokenizer::from_file(tok));
     }
     SweepCheckpoint c;
@@ -199,23 +194,23 @@ int run_sweep(const Args& args) {
     c.lm = std::shared_ptr<const model::CausalLm>(std::move(loaded.model));
     return c;
   };
-  if (run_eval) {
+  if (eval_plan) {
     plan.jobs.push_back({"eval", [&](const SweepCheckpoint& c) {
-                           run_eval_job(*c.lm, *tokenizer, c.model_name, c.revision, eo);
+                           eval::run_eval_job(*c.lm, *tokenizer, c.model_name, c.revision, *eval_plan);
                          }});
   }
-  if (memorize) {
+  if (scan_plan) {
     plan.jobs.push_back({"memorize", [&](const SweepCheckpoint& c) {
-                           run_memorize_job(*c.lm, c.model_name, c.revision, mem);
+                           memorization::run_memorize_job(*c.lm, c.model_name, c.revision, *scan_plan);
                          }});
   }
   std::fprintf(stderr, "sweep: %s, %zu checkpoint(s), jobs:%s%s -> %s\n", plan.model_name.c_str(),
-               revisions.size(), run_eval ? " eval" : "", memorize ? " memorize" : "",
+               revisions.size(), eval_plan ? " eval" : "", scan_plan ? " memorize" : "",
                plan.output.string().c_str());
   const SweepReport report = run_sweep(plan);
   std::fprintf(stderr, "sweep: %zu run, %zu already complete, %zu failed in %s\n",
                report.completed.size(), report.skipped.size(), report.failed.size(),
-               format_duration(report.seconds).c_str());
+               data::format_duration(report.seconds).c_str());
   for (std::size_t i = 0; i < report.failed.size(); ++i) {
     std::fprintf(stderr, "  failed %s: %s\n", report.failed[i].c_str(), report.errors[i].c_str());
   }

@@ -17,16 +17,6 @@ std::optional<std::uint64_t> parse_u64(const std::string& s) {
 
 }  // namespace
 
-ShardSpec parse_shard(const std::string& text) {
-  const auto slash = text.find('/');
-  const auto k = slash == std::string::npos ? std::nullopt : parse_u64(text.substr(0, slash));
-  const auto n = slash == std::string::npos ? std::nullopt : parse_u64(text.substr(slash + 1));
-  if (!k || !n || *n == 0 || *k >= *n) {
-    throw UsageError("--shard '" + text + "': expected K/N with 0 <= K < N (e.g. 0/4)");
-  }
-  return ShardSpec{*k, *n, "--shard"};
-}
-
 std::optional<ShardSpec> shard_from_env(const GetEnv& getenv_fn) {
   static const char* const kPairs[][2] = {{"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_SIZE"},
                                           {"PMI_RANK", "PMI_SIZE"},
@@ -47,18 +37,6 @@ std::optional<ShardSpec> shard_from_env(const GetEnv& getenv_fn) {
 
 std::optional<ShardSpec> shard_from_env() {
   return shard_from_env([](const char* name) -> const char* { return std::getenv(name); });
-}
-
-std::pair<std::uint64_t, std::uint64_t> shard_range(std::uint64_t begin, std::uint64_t end,
-                                                    const ShardSpec& s) {
-  // floor(R*k/N) without overflow: R = q*N + r, so R*k/N = q*k + floor(r*k/N) (r, k < N).
-  const std::uint64_t rows = end - begin, q = rows / s.count, r = rows % s.count;
-  auto cut = [&](std::uint64_t k) { return q * k + r * k / s.count; };
-  return {begin + cut(s.index), begin + cut(s.index + 1)};
-}
-
-std::string shard_dir_name(const ShardSpec& s) {
-  return "shard-" + std::to_string(s.index) + "-of-" + std::to_string(s.count);
 }
 
 }  // namespace pythia::harness

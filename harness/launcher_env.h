@@ -15,17 +15,11 @@
 #include <string>
 #include <utility>
 
+#include "memorization/row_range.h"
+
 namespace pythia::harness {
 
-struct ShardSpec {
-  std::uint64_t index = 0;  // K, 0-based
-  std::uint64_t count = 1;  // N >= 1
-  std::string source;       // "--shard", "OMPI_COMM_WORLD_RANK", "PMI_RANK", "SLURM_PROCID" or ""
-  bool sharded() const { return count > 1; }
-};
-
-// Parses "K/N" with 0 <= K < N. Throws UsageError.
-ShardSpec parse_shard(const std::string& text);
+using memorization::ShardSpec;
 
 using GetEnv = std::function<const char*(const char*)>;
 
@@ -33,12 +27,5 @@ using GetEnv = std::function<const char*(const char*)>;
 // set but malformed (non-numeric, rank >= size) throw UsageError naming them.
 std::optional<ShardSpec> shard_from_env(const GetEnv& getenv_fn);
 std::optional<ShardSpec> shard_from_env();  // with ::getenv
-
-// Rows of shard `s` of [begin, end): contiguous, in order, sizes differ by at most 1.
-std::pair<std::uint64_t, std::uint64_t> shard_range(std::uint64_t begin, std::uint64_t end,
-                                                    const ShardSpec& s);
-
-// "shard-K-of-N".
-std::string shard_dir_name(const ShardSpec& s);
 
 }  // namespace pythia::harness

@@ -9,14 +9,15 @@
 #include <exception>
 
 #include "data/error.h"
-#include "harness/progress.h"
+#include "data/progress.h"
 #include "results/eval_results.h"
+#include "results/output_layout.h"
 #include "results/results_reader.h"
 
 namespace pythia::harness {
 
 std::filesystem::path checkpoint_dir(const SweepPlan& plan, const std::string& revision) {
-  return plan.output / plan.model_name / (revision.empty() ? std::string("main") : revision);
+  return results::run_dir(plan.output, plan.model_name, revision);
 }
 
 bool checkpoint_complete(const SweepPlan& plan, const std::string& revision) {
@@ -79,8 +80,8 @@ SweepReport run_sweep(const SweepPlan& plan) {
       const double eta = computed_seconds / static_cast<double>(computed) * static_cast<double>(remaining);
       std::fprintf(stderr, "sweep [%zu/%zu] %s: %s in %s; overall %.0f%%, ETA %s\n", i + 1, total,
                    label.c_str(), report.failed.empty() || report.failed.back() != rev ? "done" : "failed",
-                   format_duration(secs).c_str(), 100.0 * static_cast<double>(i + 1) / static_cast<double>(total),
-                   format_duration(eta).c_str());
+                   data::format_duration(secs).c_str(), 100.0 * static_cast<double>(i + 1) / static_cast<double>(total),
+                   data::format_duration(eta).c_str());
     }
   }
   report.seconds = std::chrono::duration<double>(clock::now() - t0).count();

@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <span>
+#include <string>
 
 #include "model/kv_cache.h"
 
@@ -48,6 +49,10 @@ class CausalLm {
   // memorization scanner may then teacher-force in stages and stop at the first mismatch.
   // Default false: callers must keep one fixed split per sequence.
   virtual bool forward_is_split_invariant() const { return false; }
+
+  // What computes the logits, for provenance in results files, e.g. "cpu fp32, packed GEMM
+  // (avx512)". Describes the state at the time of the call.
+  virtual std::string backend() const { return "unspecified"; }
 };
 
 }  // namespace pythia::model

@@ -396,4 +396,8 @@ std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_d
   return std::make_unique<GptNeox>(std::move(config), std::move(weights));
 }
 
+std::string GptNeox::backend() const {
+  return std::string("cpu fp32, packed GEMM (") + gemm_isa_name(gemm_isa()) + ")";
+}
+
 }  // namespace pythia::model

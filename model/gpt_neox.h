@@ -63,6 +63,8 @@ class GptNeox final : public CausalLm {
   KvCache make_cache(int capacity) const override;
   // Every product has a fixed per-element order (tests/model/split_invariance_test.cpp).
   bool forward_is_split_invariant() const override { return true; }
+  // "cpu fp32, packed GEMM (<isa>)": the GEMM ISA in use (model/gemm.h gemm_isa()).
+  std::string backend() const override;
 
   // See CausalLm::forward. Throws std::invalid_argument on a token id outside [0, vocab_size),
   // a cache of another shape, too little capacity, or bad logit_rows.

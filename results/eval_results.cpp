@@ -2,6 +2,9 @@
 // lm_eval/evaluator_utils.py, lm_eval/loggers/evaluation_tracker.py; v0.3 lm_eval/evaluator.py).
 #include "results/eval_results.h"
 
+#include "data/atomic_file.h"
+#include "data/error.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -182,50 +185,21 @@ json to_pythia_v0(const EvalRun& run) {
           {"config", std::move(config)}};
 }
 
-void write_file_atomic(const std::filesystem::path& path, const std::string& bytes) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (path.has_parent_path()) fs::create_directories(path.parent_path(), ec);
-  if (ec) throw ResultsFileError(path.string(), "cannot create directory: " + ec.message());
-  std::random_device rd;
-  const fs::path tmp =
-      path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) throw ResultsFileError(tmp.string(), std::string("cannot create: ") + std::strerror(errno));
-  std::size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      const std::string err = std::strerror(errno);
-      ::close(fd);
-      fs::remove(tmp, ec);
-      throw ResultsFileError(tmp.string(), "write failed: " + err);
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string err = std::strerror(errno);
-    fs::remove(tmp, ec);
-    throw ResultsFileError(tmp.string(), "fsync/close failed: " + err);
-  }
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    throw ResultsFileError(path.string(), "rename failed: " + ec.message());
-  }
-  // Make the rename itself durable.
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j) {
+  // json.dumps(indent=2, ensure_ascii=False); invalid UTF-8 is replaced rather than thrown on.
+  try {
+    data::write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  } catch (const DataError& e) {
+    throw ResultsFileError(e.what());
   }
 }
 
-void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j) {
-  // json.dumps(indent=2, ensure_ascii=False); invalid UTF-8 is replaced rather than thrown on.
-  write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+const char* to_string(ResultsLayout l) { return l == ResultsLayout::kLmEvalV04 ? "lm-eval" : "pythia-v0"; }
+
+ResultsLayout parse_results_layout(const std::string& name) {
+  if (name == "lm-eval") return ResultsLayout::kLmEvalV04;
+  if (name == "pythia-v0") return ResultsLayout::kPythiaV0;
+  throw UsageError("--format must be 'lm-eval' or 'pythia-v0', not '" + name + "'");
 }
 
 }  // namespace pythia::results

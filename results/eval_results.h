@@ -3,7 +3,7 @@
 //    commit 4e7e0d4, lm_eval/evaluator_utils.py + loggers/evaluation_tracker.py), spec tasks.md §1.7;
 //  - the v0.3 / hf-causal layout of Pythia's published files (EleutherAI/pythia
 //    evals/pythia-v1/...), spec tasks.md §1.7 "v0.3" and §3.
-// results/ depends on nothing of ours (nlohmann-json and zlib only).
+// results/ depends only on data/ (errors, atomic files, gzip streams).
 #pragma once
 
 #include <cstdint>
@@ -55,6 +55,15 @@ struct EvalRun {
   nlohmann::json config;
 };
 
+// The two layouts a results file can be written in (--format).
+enum class ResultsLayout {
+  kLmEvalV04,  // "lm-eval": lm-evaluation-harness v0.4
+  kPythiaV0,   // "pythia-v0": the v0.3/hf-causal layout of Pythia's published evals/
+};
+const char* to_string(ResultsLayout l);  // "lm-eval" | "pythia-v0"
+// Throws UsageError (data/error.h) for any other name.
+ResultsLayout parse_results_layout(const std::string& name);
+
 // The v0.4 results file: results{task:{name, alias, sample_len, "m,none", "m_stderr,none"}},
 // group_subtasks {}, configs, versions, n-shot, higher_is_better, n-samples, config, git_hash,
 // date, model_name, model_name_sanitized, ... (spec tasks.md §1.7). Values without stderr get the
@@ -77,12 +86,9 @@ int v03_task_version(const std::string& task, double v04_version);
 std::string v03_metric_name(const std::string& task, const std::string& v04_metric);
 std::string v04_metric_name(const std::string& task, const std::string& v03_metric);
 
-// Writes `j` with indent 2 (UTF-8, not ASCII-escaped) to a temporary file beside `path`, fsyncs
-// it and renames it over `path`, so readers never see a half-written file. Creates missing parent
-// directories. Throws ResultsFileError on any I/O failure.
+// Writes `j` with indent 2 (UTF-8, not ASCII-escaped) atomically (data/atomic_file.h), so
+// readers never see a half-written file. Creates missing parent directories. Throws
+// ResultsFileError naming the file on any I/O failure.
 void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j);
-
-// Same for arbitrary bytes (used for CSV/HTML/marker files).
-void write_file_atomic(const std::filesystem::path& path, const std::string& bytes);
 
 }  // namespace pythia::results

@@ -1,6 +1,8 @@
 // See report_html.h.
 #include "results/report_html.h"
 
+#include "data/checkpoint_step.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -34,8 +36,8 @@ Checkpoint checkpoint_of(const std::string& key, const std::string& revision_hin
     c.model = model_hint.empty() ? key : model_hint;
     c.revision = revision_hint.empty() ? key : revision_hint;
   }
-  if (!revision_hint.empty() && !step_of_revision(c.revision)) c.revision = revision_hint;
-  c.step = step_of_revision(c.revision);
+  if (!revision_hint.empty() && !data::step_of_revision(c.revision)) c.revision = revision_hint;
+  c.step = data::step_of_revision(c.revision);
   return c;
 }
 

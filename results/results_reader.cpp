@@ -2,7 +2,10 @@
 // §3.4-3.6 (index,score CSV; metadata JSON).
 #include "results/results_reader.h"
 
-#include <zlib.h>
+#include "data/checkpoint_step.h"
+#include "data/error.h"
+#include "data/gzip_stream.h"
+
 
 #include <algorithm>
 #include <charconv>
@@ -20,33 +23,13 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
+// The file's bytes (gunzipped when compressed), errors as ResultsFileError.
 std::string read_bytes(const fs::path& path) {
-  const std::string p = path.string();
-  if (ends_with(p, ".gz")) {
-    gzFile gz = gzopen(p.c_str(), "rb");
-    if (gz == nullptr) throw ResultsFileError(p, "cannot open");
-    std::string out;
-    char buf[1 << 16];
-    for (;;) {
-      const int n = gzread(gz, buf, sizeof buf);
-      if (n < 0) {
-        int errnum = 0;
-        const std::string msg = gzerror(gz, &errnum);
-        gzclose(gz);
-        throw ResultsFileError(p, "gzip read failed: " + msg);
-      }
-      if (n == 0) break;
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-    gzclose(gz);
-    return out;
+  try {
+    return data::read_whole_file(path);
+  } catch (const DataError& e) {
+    throw ResultsFileError(e.what());
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ResultsFileError(p, "cannot open");
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  if (in.bad()) throw ResultsFileError(p, "read failed");
-  return ss.str();
 }
 
 bool default_higher_is_better(const std::string& metric) {
@@ -86,18 +69,6 @@ json read_json_file(const fs::path& path) {
   } catch (const json::parse_error& e) {
     throw ResultsFileError(path.string(), std::string("not valid JSON: ") + e.what());
   }
-}
-
-std::optional<std::int64_t> step_of_revision(const std::string& revision) {
-  const auto pos = revision.rfind("step");
-  if (pos == std::string::npos) return std::nullopt;
-  const char* b = revision.data() + pos + 4;
-  const char* e = revision.data() + revision.size();
-  if (b == e) return std::nullopt;
-  std::int64_t v = 0;
-  const auto [p, ec] = std::from_chars(b, e, v);
-  if (ec != std::errc() || p != e) return std::nullopt;
-  return v;
 }
 
 EvalFile parse_eval_results(const json& j, const std::string& name) {
@@ -173,111 +144,6 @@ EvalFile read_eval_results(const fs::path& path) {
   return f;
 }
 
-MemorizationResult parse_memorization(const json& j, const std::string& name) {
-  if (!j.is_object()) throw ResultsFileError(name, "memorization result is not a JSON object");
-  MemorizationResult m;
-  m.path = name;
-  m.raw = j;
-  m.model = string_of(j, {"model", "model_name"});
-  m.revision = string_of(j, {"revision", "checkpoint"});
-  if (const json* s = first_of(j, {"step"}); s != nullptr && s->is_number()) {
-    m.step = s->get<std::int64_t>();
-  } else {
-    m.step = step_of_revision(m.revision);
-  }
-  const json* range = first_of(j, {"row_range", "rows"});
-  if (range != nullptr && range->is_array() && range->size() == 2) {
-    m.row_begin = (*range)[0].get<std::int64_t>();
-    m.row_end = (*range)[1].get<std::int64_t>();
-  } else if (range != nullptr && range->is_object()) {
-    m.row_begin = int_of(*range, {"begin", "start", "first"}, 0);
-    m.row_end = int_of(*range, {"end", "stop"}, 0);
-  } else {
-    m.row_begin = int_of(j, {"row_begin", "row_start", "start_index"}, 0);
-    m.row_end = int_of(j, {"row_end", "end_index"}, 0);
-  }
-  m.rows_scanned = int_of(j, {"rows_scanned", "rows_evaluated", "num_rows"}, m.row_end - m.row_begin);
-  if (m.row_end == 0 && m.rows_scanned > 0) m.row_end = m.row_begin + m.rows_scanned;
-  m.rows_memorized = int_of(j, {"rows_memorized", "memorized_rows", "num_memorized"}, 0);
-  if (const json* s = first_of(j, {"mean_score"}); s != nullptr) m.mean_score = number_or_null(*s);
-  if (const json* h = first_of(j, {"histogram", "score_histogram"}); h != nullptr && h->is_array()) {
-    for (const json& v : *h) m.histogram.push_back(v.is_number() ? v.get<std::int64_t>() : 0);
-  }
-  if (const json* idx = first_of(j, {"memorized_indices"}); idx != nullptr && idx->is_array()) {
-    for (const json& v : *idx) {
-      if (!v.is_number_integer()) throw ResultsFileError(name, "memorized_indices holds a non-integer");
-      m.memorized_indices.push_back(v.get<std::int64_t>());
-    }
-    std::sort(m.memorized_indices.begin(), m.memorized_indices.end());
-  }
-  if (const json* nt = first_of(j, {"near_tie_rows", "near_ties", "fragile_rows"}); nt != nullptr) {
-    if (nt->is_number()) m.near_tie_rows = nt->get<std::int64_t>();
-    if (nt->is_array()) m.near_tie_rows = static_cast<std::int64_t>(nt->size());
-  }
-  if (const json* d = first_of(j, {"data_prefix", "data"}); d != nullptr) {
-    if (d->is_string()) m.data_prefix = d->get<std::string>();
-    if (d->is_object()) m.data_prefix = string_of(*d, {"prefix", "path"});
-  }
-  if (m.data_prefix.empty()) {
-    if (const json* files = first_of(j, {"data_files"}); files != nullptr && files->is_array() &&
-                                                        !files->empty()) {
-      const json& f0 = (*files)[0];
-      std::string p = f0.is_string() ? f0.get<std::string>() : string_of(f0, {"path", "name"});
-      for (const char* ext : {".idx", ".bin"}) {
-        if (ends_with(p, ext)) p.resize(p.size() - 4);
-      }
-      m.data_prefix = p;
-    }
-  }
-  return m;
-}
-
-MemorizationResult read_memorization(const fs::path& path) {
-  MemorizationResult m = parse_memorization(read_json_file(path), path.string());
-  m.path = path;
-  for (const char* name : {"memorization_scores.csv.gz", "memorization_scores.csv"}) {
-    const fs::path p = path.parent_path() / name;
-    if (fs::exists(p)) {
-      m.scores_path = p;
-      break;
-    }
-  }
-  return m;
-}
-
-std::vector<std::pair<std::int64_t, double>> read_memorization_scores(const fs::path& path) {
-  const std::string bytes = read_bytes(path);
-  std::vector<std::pair<std::int64_t, double>> out;
-  std::size_t pos = 0, line_no = 0;
-  while (pos < bytes.size()) {
-    std::size_t end = bytes.find('\n', pos);
-    if (end == std::string::npos) end = bytes.size();
-    std::string line = bytes.substr(pos, end - pos);
-    pos = end + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (line_no == 1 && line.rfind("index", 0) == 0) continue;  // header
-    const auto comma = line.find(',');
-    if (comma == std::string::npos) {
-      throw ResultsFileError(path.string() + ":" + std::to_string(line_no), "expected index,score");
-    }
-    std::int64_t index = 0;
-    const auto r = std::from_chars(line.data(), line.data() + comma, index);
-    const std::size_t comma2 = line.find(',', comma + 1);
-    const std::string score_text =
-        line.substr(comma + 1, comma2 == std::string::npos ? std::string::npos : comma2 - comma - 1);
-    char* endp = nullptr;
-    const double score = std::strtod(score_text.c_str(), &endp);
-    if (r.ec != std::errc() || r.ptr != line.data() + comma || score_text.empty() ||
-        endp != score_text.c_str() + score_text.size()) {
-      throw ResultsFileError(path.string() + ":" + std::to_string(line_no),
-                             "malformed index,score line: " + line.substr(0, 80));
-    }
-    out.emplace_back(index, score);
-  }
-  return out;
-}
 
 std::string revision_of_eval(const EvalFile& f, const std::string& folder_key) {
   const json& c = f.run.config;

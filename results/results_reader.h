@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "results/eval_results.h"
+#include "results/memorization_file.h"
 
 namespace pythia::results {
 
@@ -38,38 +39,8 @@ struct EvalFile {
 EvalFile parse_eval_results(const nlohmann::json& j, const std::string& name);
 EvalFile read_eval_results(const std::filesystem::path& path);
 
-// One memorization scan of one checkpoint (memorization.json). Fields not present in the file are
-// left at their defaults; `raw` keeps the whole document.
-struct MemorizationResult {
-  std::filesystem::path path;
-  std::string model;
-  std::string revision;
-  std::optional<std::int64_t> step;
-  std::int64_t row_begin = 0, row_end = 0;  // scanned rows [row_begin, row_end)
-  std::int64_t rows_scanned = 0;
-  std::int64_t rows_memorized = 0;
-  std::optional<double> mean_score;
-  std::vector<std::int64_t> histogram;          // 33 bins: rows with k of 32 tokens matching
-  std::vector<std::int64_t> memorized_indices;  // sorted
-  std::int64_t near_tie_rows = 0;               // rows whose decision sits on an argmax near-tie
-  std::string data_prefix;                      // the memmap prefix that was scanned ("" unknown)
-  std::filesystem::path scores_path;            // memorization_scores.csv[.gz] beside it, if any
-  nlohmann::json raw;
-};
-
-MemorizationResult parse_memorization(const nlohmann::json& j, const std::string& name);
-MemorizationResult read_memorization(const std::filesystem::path& path);
-
-// Reads `index,score` lines (no header, or a header line starting with "index"; trailing newline
-// optional; gzip when the file name ends in .gz). Returns (index, score) in file order.
-std::vector<std::pair<std::int64_t, double>> read_memorization_scores(
-    const std::filesystem::path& path);
-
 // Reads a JSON file (plain or .gz). Throws ResultsFileError.
 nlohmann::json read_json_file(const std::filesystem::path& path);
-
-// "step1000" -> 1000, "global_step71500" -> 71500, "main"/other -> nullopt.
-std::optional<std::int64_t> step_of_revision(const std::string& revision);
 
 // What a results tree holds, keyed by the folder path relative to the tree root using '/'
 // ("pythia-160m/step1000"; "." for files directly in the root).

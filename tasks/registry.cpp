@@ -1,5 +1,7 @@
 #include "tasks/registry.h"
 
+#include <algorithm>
+
 #include "data/error.h"
 
 namespace pythia::tasks {
@@ -8,13 +10,14 @@ namespace {
 struct Entry {
   const char* name;
   std::unique_ptr<Task> (*make)();
+  std::int64_t split_docs;  // documents in the real evaluation split (SOURCES.md, dataset cards)
 };
 // The explicit list (lm-eval task names), in the order `all` runs them.
 constexpr Entry kTasks[] = {
-    {"lambada_openai", make_lambada_openai}, {"piqa", make_piqa},
-    {"winogrande", make_winogrande},         {"arc_easy", make_arc_easy},
-    {"arc_challenge", make_arc_challenge},   {"sciq", make_sciq},
-    {"wikitext", make_wikitext},
+    {"lambada_openai", make_lambada_openai, 5153}, {"piqa", make_piqa, 1838},
+    {"winogrande", make_winogrande, 1267},         {"arc_easy", make_arc_easy, 2376},
+    {"arc_challenge", make_arc_challenge, 1172},   {"sciq", make_sciq, 1000},
+    {"wikitext", make_wikitext, 62},
 };
 }  // namespace
 
@@ -34,6 +37,13 @@ std::unique_ptr<Task> make_task(const std::string& name) {
   std::string known;
   for (const auto& n : task_names()) known += (known.empty() ? "" : ", ") + n;
   throw UsageError("unknown task '" + name + "' (known: " + known + ", or 'all')");
+}
+
+std::int64_t real_split_docs(const std::string& name) {
+  for (const auto& e : kTasks) {
+    if (name == e.name) return e.split_docs;
+  }
+  return -1;
 }
 
 std::vector<std::string> parse_task_list(const std::string& spec) {

@@ -4,6 +4,7 @@
 // wikitext.cpp.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +19,10 @@ const std::vector<std::string>& task_names();
 
 // A fresh (not yet loaded) task. Throws UsageError for an unknown name, listing the known ones.
 std::unique_ptr<Task> make_task(const std::string& name);
+
+// Documents in the real evaluation split of task `name` (lambada_openai 5153, piqa 1838, ...); -1
+// for an unknown name. A loaded task with another count ran on sample data.
+std::int64_t real_split_docs(const std::string& name);
 
 // Parses "--tasks" ("all" or a comma-separated list; duplicates removed, order kept). Throws
 // UsageError on an unknown or empty name.

@@ -2,7 +2,7 @@
 // of a sequence fed as ONE forward() call equal those of the same tokens fed in any chunking
 // (single tokens, the memorization scanner's stage plans, irregular splits, across the kRowChunk /
 // kAttnChunk boundaries), with 1 and 2 threads, and after truncating the cache and re-feeding.
-// The memorization scanner's staged teacher forcing (harness/memorization_scanner.h) relies on it.
+// The memorization scanner's staged teacher forcing (memorization/scanner.h) relies on it.
 // decode() is a different computation (attention_one: another fixed order, gpt_neox.h); the last
 // test measures how far it is from forward() and prints it (it is NOT bitwise equal today).
 //

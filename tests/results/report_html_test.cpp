@@ -36,7 +36,7 @@ int run_harness(const std::string& args, std::string* out = nullptr) {
   return r.code;
 }
 
-// memorization.json built from a reference CSV (the fields harness/memorization_output writes).
+// memorization.json built from a reference CSV (the fields results/memorization_file writes).
 void write_memorization(const fs::path& dir, int step) {
   const auto scores = read_memorization_scores(kMemo / ("memorization_step" + std::to_string(step) + ".csv"));
   std::vector<std::int64_t> hist(33, 0), memorized;
@@ -51,7 +51,7 @@ void write_memorization(const fs::path& dir, int step) {
             {"rows_memorized", memorized.size()},
             {"mean_score", scores.empty() ? json(nullptr) : json(sum / scores.size())},
             {"histogram", hist}, {"memorized_indices", memorized},
-            {"data_prefix", (kMemo / "document").string()}};
+            {"data", {{"prefix", (kMemo / "document").string()}}}};
   write_json_atomic(dir / "memorization.json", j);
   fs::copy_file(kMemo / ("memorization_step" + std::to_string(step) + ".csv"),
                 dir / "memorization_scores.csv", fs::copy_options::overwrite_existing);

@@ -1,5 +1,6 @@
 // results/results_reader.h on real lm-eval v0.4 files, a Pythia v0.3-layout file, memorization
 // outputs and trees.
+#include "data/checkpoint_step.h"
 #include "results/results_reader.h"
 
 #include <gtest/gtest.h>
@@ -98,12 +99,12 @@ TEST(ReadEvalResults, BadFilesNameTheFile) {
 }
 
 TEST(StepOfRevision, Forms) {
-  EXPECT_EQ(step_of_revision("step0").value_or(-1), 0);
-  EXPECT_EQ(step_of_revision("step143000").value_or(-1), 143000);
-  EXPECT_EQ(step_of_revision("global_step71500").value_or(-1), 71500);
-  EXPECT_FALSE(step_of_revision("main").has_value());
-  EXPECT_FALSE(step_of_revision("step").has_value());
-  EXPECT_FALSE(step_of_revision("step12a").has_value());
+  EXPECT_EQ(pythia::data::step_of_revision("step0").value_or(-1), 0);
+  EXPECT_EQ(pythia::data::step_of_revision("step143000").value_or(-1), 143000);
+  EXPECT_EQ(pythia::data::step_of_revision("global_step71500").value_or(-1), 71500);
+  EXPECT_FALSE(pythia::data::step_of_revision("main").has_value());
+  EXPECT_FALSE(pythia::data::step_of_revision("step").has_value());
+  EXPECT_FALSE(pythia::data::step_of_revision("step12a").has_value());
 }
 
 TEST(ReadMemorization, JsonScoresAndTree) {
@@ -115,7 +116,7 @@ TEST(ReadMemorization, JsonScoresAndTree) {
   json j = {{"model", "mini-pythia"}, {"revision", "step12"}, {"step", 12},
             {"row_range", {0, 192}}, {"rows_scanned", 192}, {"rows_memorized", 2},
             {"mean_score", 0.0725}, {"histogram", hist}, {"memorized_indices", {94, 7}},
-            {"data_prefix", "tests/fixtures/mini-pile/document"}};
+            {"data", {{"prefix", "tests/fixtures/mini-pile/document"}}}};
   std::ofstream(run / "memorization.json") << j.dump(2);
   {
     gzFile gz = gzopen((run / "memorization_scores.csv.gz").c_str(), "wb");

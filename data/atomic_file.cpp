@@ -1,0 +1,85 @@
+#include "data/atomic_file.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "data/error.h"
+
+namespace pythia::data {
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
+
+void fsync_dir(const fs::path& dir) {
+  const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+}  // namespace
+
+fs::path atomic_temp_path(const fs::path& path) {
+  return path.parent_path() / ("." + path.filename().string() + ".tmp-" + std::to_string(::getpid()));
+}
+
+bool is_atomic_temp_name(std::string_view name) {
+  const auto pos = name.rfind(".tmp-");
+  if (name.empty() || name[0] != '.' || pos == std::string_view::npos || pos + 5 == name.size()) {
+    return false;
+  }
+  return name.find_first_not_of("0123456789", pos + 5) == std::string_view::npos;
+}
+
+AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)), tmp_(atomic_temp_path(path_)) {
+  std::error_code ec;
+  if (path_.has_parent_path()) fs::create_directories(path_.parent_path(), ec);
+  if (ec) throw DataError(path_.parent_path().string(), "cannot create the folder: " + ec.message());
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw DataError(path_.string(), errno_text("cannot create"));
+}
+
+AtomicFile::~AtomicFile() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicFile::write(std::string_view bytes) {
+  if (fd_ < 0) throw std::logic_error("AtomicFile::write after commit");
+  while (!bytes.empty()) {
+    const ssize_t w = ::write(fd_, bytes.data(), bytes.size());
+    if (w < 0 && errno == EINTR) continue;
+    if (w < 0) throw DataError(path_.string(), errno_text("write"));
+    bytes.remove_prefix(static_cast<std::size_t>(w));
+  }
+}
+
+void AtomicFile::commit() {
+  if (fd_ < 0) throw std::logic_error("AtomicFile::commit twice");
+  const int fd = fd_;
+  fd_ = -1;
+  if (::fsync(fd) != 0) {
+    const std::string e = errno_text("fsync");
+    ::close(fd);
+    throw DataError(path_.string(), e);
+  }
+  if (::close(fd) != 0) throw DataError(path_.string(), errno_text("close"));
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) throw DataError(path_.string(), errno_text("rename"));
+  committed_ = true;
+  fsync_dir(path_.parent_path());
+}
+
+void write_file_atomic(const fs::path& path, std::string_view bytes) {
+  AtomicFile f(path);
+  f.write(bytes);
+  f.commit();
+}
+
+}  // namespace pythia::data

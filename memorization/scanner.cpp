@@ -1,0 +1,197 @@
+#include "memorization/scanner.h"
+
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+#include "model/logit_ops.h"
+
+namespace pythia::memorization {
+namespace {
+
+// The decision at one scored step.
+struct Step {
+  model::Token best = -1;
+  float margin = std::numeric_limits<float>::infinity();
+  bool nan = false;
+};
+
+Step decide(std::span<const float> logits, int excluded) {
+  const model::Top2 t = model::top2(logits, excluded);
+  Step s;
+  s.best = t.best_id;
+  s.nan = t.any_nan || t.best_id < 0;
+  if (t.second_id >= 0) {
+    // Exact tie (also +inf == +inf) -> 0; inf - finite -> inf.
+    s.margin = (t.best == t.second) ? 0.0f : t.best - t.second;
+  }
+  return s;
+}
+
+}  // namespace
+
+MemorizationScanner::MemorizationScanner(const model::CausalLm& lm, ScanConfig config)
+    : lm_(lm), config_(config) {
+  if (config_.prefix_len < 1 || config_.continuation_len < 1) {
+    throw std::invalid_argument("MemorizationScanner: prefix and continuation must be >= 1 token");
+  }
+  if (config_.window() - 1 > lm_.max_positions()) {
+    throw std::invalid_argument("MemorizationScanner: prefix + continuation - 1 exceeds the model's " +
+                                std::to_string(lm_.max_positions()) + " positions");
+  }
+  std::vector<int>& ends = config_.stage_ends;
+  if (ends.empty()) ends.push_back(config_.window() - 1);
+  for (std::size_t k = 0; k < ends.size(); ++k) {
+    if ((k == 0 && ends[k] < config_.prefix_len) || (k > 0 && ends[k] <= ends[k - 1])) {
+      throw std::invalid_argument("MemorizationScanner: stage_ends must increase from >= prefix_len");
+    }
+  }
+  if (ends.back() != config_.window() - 1) {
+    throw std::invalid_argument("MemorizationScanner: the last stage must end at prefix + continuation - 1");
+  }
+}
+
+std::vector<int> default_stage_ends(int prefix_len, int continuation_len) {
+  const int last = prefix_len + continuation_len - 1;
+  std::vector<int> ends;
+  for (const int e : {prefix_len + 1, prefix_len + 5, prefix_len + 13}) {
+    if (e < last) ends.push_back(e);
+  }
+  ends.push_back(last);
+  return ends;
+}
+
+void MemorizationScanner::score(std::span<const model::Token> windows,
+                                std::span<const std::uint64_t> indices, std::span<RowScore> out,
+                                bool parallel) const {
+  const int P = config_.prefix_len, L = config_.continuation_len, W = config_.window();
+  const std::size_t B = indices.size();
+  if (windows.size() != B * static_cast<std::size_t>(W) || out.size() != B) {
+    throw std::invalid_argument("MemorizationScanner::score: inconsistent batch sizes");
+  }
+  const int excluded = config_.eod_policy == EodPolicy::kReference ? config_.eod_id : -1;
+  const int vocab = lm_.vocab_size();
+
+  std::vector<model::KvCache> caches(B);
+  std::vector<model::Token> last(B);  // the greedy token to feed next (decode phase)
+  std::vector<int> next_t(B, W);      // position t whose greedy token the next decode yields
+
+  auto teacher_forced = [&](std::size_t b) {
+    const std::span<const model::Token> x = windows.subspan(b * static_cast<std::size_t>(W), W);
+    for (model::Token tok : x) {
+      if (tok < 0 || tok >= vocab) {
+        throw std::invalid_argument("MemorizationScanner: token id " + std::to_string(tok) +
+                                    " outside the model's vocabulary in row " + std::to_string(indices[b]));
+      }
+    }
+    RowScore r;
+    r.index = indices[b];
+    r.eod_in_target = std::find(x.begin() + P, x.end(), config_.eod_id) != x.end();
+    // steps[k]: the decision at position P-1+k (predicting t = P+k).
+    std::vector<Step> steps(static_cast<std::size_t>(L));
+    std::vector<int> logit_rows;
+    caches[b] = lm_.make_cache(W - 1);
+    // Stages x[begin .. end-1]; the first mismatch m and the teacher-forced part of min_margin /
+    // NaN (positions P-1 .. m-1), in position order as in one pass.
+    int m = W, begin = 0;
+    for (const int end : config_.stage_ends) {
+      const int first_pos = std::max(begin, P - 1);  // first position with a logit row
+      logit_rows.clear();
+      for (int pos = first_pos; pos < end; ++pos) logit_rows.push_back(pos - begin);
+      lm_.forward(x.subspan(static_cast<std::size_t>(begin), static_cast<std::size_t>(end - begin)), caches[b],
+                  logit_rows, [&](int row, std::span<const float> logits) {
+                    // `row` is a token index of this call (causal_lm.h): position begin + row.
+                    const int k = begin + row - (P - 1);
+                    if (k < 0 || k >= L || begin + row < first_pos) {
+                      throw std::logic_error("CausalLm::forward: unexpected logit row");
+                    }
+                    steps[static_cast<std::size_t>(k)] = decide(logits, excluded);
+                  });
+      for (int t = first_pos + 1; t <= end; ++t) {
+        const Step& s = steps[static_cast<std::size_t>(t - 1 - (P - 1))];
+        r.min_margin = std::min(r.min_margin, s.margin);
+        if (s.nan) {
+          r.nan = true;
+          m = t;
+          break;
+        }
+        if (s.best != x[static_cast<std::size_t>(t)]) {
+          m = t;
+          break;
+        }
+      }
+      begin = end;
+      if (m < W) break;
+    }
+    r.first_mismatch = m;
+    r.matches = m - P;
+    if (r.nan) {
+      r.matches = 0;
+    } else if (m == W) {
+      r.memorized = true;
+      r.score_known = true;
+    } else if (config_.exact_score) {
+      // Greedy prefix == x[0..m-1]: keep those cache entries, drop the rest (spec §4.2).
+      caches[b].truncate(m);
+      last[b] = steps[static_cast<std::size_t>(m - P)].best;  // g[m], a miss
+      next_t[b] = m + 1;
+      r.score_known = true;
+    }
+    if (next_t[b] >= W) caches[b] = model::KvCache();  // no decoding: free the cache now
+    out[b] = r;
+  };
+  if (parallel && B > 1) {
+    tbb::parallel_for(std::size_t{0}, B, [&](std::size_t b) { teacher_forced(b); });
+  } else {
+    for (std::size_t b = 0; b < B; ++b) teacher_forced(b);
+  }
+
+  // Greedy decoding after the first mismatch, one position per round for every unfinished row.
+  std::vector<std::size_t> active;
+  for (std::size_t b = 0; b < B; ++b) {
+    if (out[b].score_known && !out[b].memorized && next_t[b] < W) active.push_back(b);
+  }
+  std::vector<model::Token> feed;
+  std::vector<model::KvCache*> cache_ptrs;
+  std::vector<Step> got;
+  while (!active.empty()) {
+    feed.clear();
+    cache_ptrs.clear();
+    for (std::size_t b : active) {
+      feed.push_back(last[b]);
+      cache_ptrs.push_back(&caches[b]);
+    }
+    got.assign(active.size(), Step{});
+    lm_.decode(feed, cache_ptrs, [&](int j, std::span<const float> logits) {
+      got[static_cast<std::size_t>(j)] = decide(logits, excluded);
+    });
+    std::vector<std::size_t> still;
+    for (std::size_t j = 0; j < active.size(); ++j) {
+      const std::size_t b = active[j];
+      RowScore& r = out[b];
+      const Step& s = got[j];
+      r.min_margin = std::min(r.min_margin, s.margin);
+      if (s.nan) {
+        r.nan = true;
+        r.score_known = false;
+        r.matches = 0;
+        continue;
+      }
+      const int t = next_t[b];
+      if (s.best == windows[b * static_cast<std::size_t>(W) + static_cast<std::size_t>(t)]) ++r.matches;
+      last[b] = s.best;
+      next_t[b] = t + 1;
+      if (next_t[b] < W) still.push_back(b);
+    }
+    active.swap(still);
+  }
+  // Release the caches in this thread (they can be large).
+  caches.clear();
+}
+
+
+}  // namespace pythia::memorization

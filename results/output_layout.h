@@ -1,0 +1,31 @@
+// THE output layout of every job, in one place:
+//   <root>/<model>/<revision>/                 eval (results.json, samples_*, docs_*), memorize
+//                                              (memorization.json, *.csv.gz), sweep_complete.json
+//   <root>/<model>/<revision>/shard-K-of-N/    one shard of a distributed memorize run (K 0-based)
+// A checkpoint without a revision (a plain folder) is written as revision "main". `model` is the
+// display name of model/model_resolver.h (e.g. "pythia-70m-deduped"). Pure; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace pythia::results {
+
+// "" -> "main"; else the revision unchanged.
+std::string revision_folder(const std::string& revision);
+
+// <root>/<model>/<revision_folder(revision)>.
+std::filesystem::path run_dir(const std::filesystem::path& root, const std::string& model,
+                              const std::string& revision);
+
+// "shard-K-of-N".
+std::string shard_folder(std::uint64_t index, std::uint64_t count);
+
+// (K, N) of a "shard-K-of-N" folder name with K < N; nullopt for anything else.
+std::optional<std::pair<std::uint64_t, std::uint64_t>> parse_shard_folder(std::string_view name);
+
+}  // namespace pythia::results
