@@ -1,74 +1,28 @@
-// Restricted pickle VM for torch state_dicts (see the header). Opcode meanings follow CPython's
-// Lib/pickletools.py (3.11); the allowlist follows torch/_weights_only_unpickler.py.
+// Restricted pickle VM for torch state_dicts (see the header): the opcode machine (byte reading,
+// stack, marks, memo) and the state_dict extraction. Opcode meanings follow CPython's
+// Lib/pickletools.py (3.11). What GLOBAL, REDUCE and BINPERSID may name and build (the
+// allowlist, after torch/_weights_only_unpickler.py) and the Value model are in
+// pickle_allowlist.h/.cpp.
 #include "model/restricted_unpickler.h"
 
 #include <bit>
 #include <cstdio>
 #include <cstring>
 #include <map>
-#include <optional>
 #include <unordered_map>
 #include <utility>
 
 #include "data/error.h"
+#include "model/pickle_allowlist.h"
 
 namespace pythia::model {
 namespace {
 
-// Values live in an arena owned by the Machine and refer to each other by plain pointers, so a
-// hostile pickle can neither overflow the stack through recursive destruction of a deeply nested
-// value (one TUPLE1 byte per level) nor leak through reference cycles (memo + APPEND).
-struct Value;
-using ValuePtr = Value*;
-
-enum class Kind { kNone, kBool, kInt, kFloat, kString, kBytes, kTuple, kList, kDict, kGlobal,
-                  kStorage, kTensor };
-
-enum class Global { kOrderedDict, kRebuildTensorV2, kRebuildParameter, kStorageType };
-
-struct Value {
-  Kind kind = Kind::kNone;
-  std::int64_t i = 0;                              // kBool, kInt
-  double f = 0;                                    // kFloat
-  std::string s;                                   // kString, kBytes, kGlobal (qualified name)
-  Global global = Global::kOrderedDict;            // kGlobal
-  DType storage_dtype = DType::kU8;                // kGlobal with kStorageType
-  std::vector<ValuePtr> items;                     // kTuple, kList
-  std::vector<std::pair<ValuePtr, ValuePtr>> dict; // kDict, insertion order
-  std::shared_ptr<const PickledStorage> storage;   // kStorage, kTensor
-  PickledTensor tensor;                            // kTensor (name unset)
-};
-
-const char* kind_name(Kind k) {
-  switch (k) {
-    case Kind::kNone: return "None";
-    case Kind::kBool: return "bool";
-    case Kind::kInt: return "int";
-    case Kind::kFloat: return "float";
-    case Kind::kString: return "str";
-    case Kind::kBytes: return "bytes";
-    case Kind::kTuple: return "tuple";
-    case Kind::kList: return "list";
-    case Kind::kDict: return "dict";
-    case Kind::kGlobal: return "global";
-    case Kind::kStorage: return "storage";
-    case Kind::kTensor: return "tensor";
-  }
-  return "?";
-}
-
-std::optional<DType> storage_dtype(const std::string& name) {
-  static const std::pair<const char*, DType> kTable[] = {
-      {"HalfStorage", DType::kF16},  {"BFloat16Storage", DType::kBF16},
-      {"FloatStorage", DType::kF32}, {"DoubleStorage", DType::kF64},
-      {"LongStorage", DType::kI64},  {"IntStorage", DType::kI32},
-      {"ShortStorage", DType::kI16}, {"CharStorage", DType::kI8},
-      {"ByteStorage", DType::kU8},   {"BoolStorage", DType::kBool}};
-  for (const auto& [n, t] : kTable) {
-    if (name == n) return t;
-  }
-  return std::nullopt;
-}
+using pickle::Arena;
+using pickle::Kind;
+using pickle::kind_name;
+using pickle::OpSite;
+using pickle::ValuePtr;
 
 class Machine {
  public:
@@ -77,15 +31,9 @@ class Machine {
   ValuePtr run();
 
  private:
-  ValuePtr make(Kind k) {
-    arena_.push_back(std::make_unique<Value>());
-    arena_.back()->kind = k;
-    return arena_.back().get();
-  }
-
-  [[noreturn]] void fail(const std::string& problem) const {
-    throw DataError(file_, "data.pkl: " + problem + " (at byte " + std::to_string(op_pos_) + ")");
-  }
+  ValuePtr make(Kind k) { return arena_.make(k); }
+  OpSite site() const { return OpSite{file_, op_pos_}; }
+  [[noreturn]] void fail(const std::string& problem) const { site().fail(problem); }
 
   const std::byte* take(std::uint64_t n) {
     if (n > data_.size() - pos_) fail("truncated pickle");
@@ -134,9 +82,6 @@ class Machine {
     return out;
   }
 
-  ValuePtr resolve_global(const std::string& module, const std::string& name);
-  ValuePtr reduce(const ValuePtr& callable, const ValuePtr& args);
-  ValuePtr persistent_load(const ValuePtr& pid);
   void set_items(const ValuePtr& target, std::vector<ValuePtr>& kv);
   void memo_put(std::uint64_t index) { memo_[index] = top(); }
   ValuePtr memo_get(std::uint64_t index) {
@@ -152,114 +97,8 @@ class Machine {
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, ValuePtr> memo_;
-  std::vector<std::unique_ptr<Value>> arena_;
+  Arena arena_;
 };
-
-ValuePtr Machine::resolve_global(const std::string& module, const std::string& name) {
-  auto g = make(Kind::kGlobal);
-  g->s = module + "." + name;
-  if (module == "collections" && name == "OrderedDict") {
-    g->global = Global::kOrderedDict;
-  } else if (module == "torch._utils" && name == "_rebuild_tensor_v2") {
-    g->global = Global::kRebuildTensorV2;
-  } else if (module == "torch._utils" && name == "_rebuild_parameter") {
-    g->global = Global::kRebuildParameter;
-  } else if (const auto dt = storage_dtype(name); module == "torch" && dt) {
-    g->global = Global::kStorageType;
-    g->storage_dtype = *dt;
-  } else {
-    throw DataError(file_, "pickle names global '" + g->s +
-                               "', which is not allowed in a state_dict; refusing to load");
-  }
-  return g;
-}
-
-ValuePtr Machine::persistent_load(const ValuePtr& pid) {
-  // torch/serialization.py _save: ('storage', storage_type, key, location, numel)
-  if (pid->kind != Kind::kTuple || pid->items.size() != 5 ||
-      pid->items[0]->kind != Kind::kString || pid->items[0]->s != "storage") {
-    fail("persistent id is not a ('storage', type, key, location, numel) tuple");
-  }
-  const auto& type = pid->items[1];
-  const auto& key = pid->items[2];
-  const auto& loc = pid->items[3];
-  const auto& numel = pid->items[4];
-  if (type->kind != Kind::kGlobal || type->global != Global::kStorageType) {
-    fail("persistent id names no torch storage type");
-  }
-  if (key->kind != Kind::kString || loc->kind != Kind::kString || numel->kind != Kind::kInt ||
-      numel->i < 0) {
-    fail("persistent id has a malformed key, location or element count");
-  }
-  if (key->s.empty() || key->s.find('/') != std::string::npos || key->s.find("..") != std::string::npos) {
-    fail("storage key \"" + key->s + "\" is not a plain name");
-  }
-  // Storages are shared between tensors: one PickledStorage per key.
-  auto v = make(Kind::kStorage);
-  auto st = std::make_shared<PickledStorage>();
-  st->dtype = type->storage_dtype;
-  st->key = key->s;
-  st->location = loc->s;
-  st->numel = numel->i;
-  v->storage = std::move(st);
-  return v;
-}
-
-// The ints of a tuple of ints; ok = false if `v` is anything else.
-std::vector<std::int64_t> int_tuple(const ValuePtr& v, bool& ok) {
-  std::vector<std::int64_t> out;
-  ok = v->kind == Kind::kTuple;
-  if (!ok) return out;
-  for (const auto& x : v->items) {
-    if (x->kind != Kind::kInt) {
-      ok = false;
-      return out;
-    }
-    out.push_back(x->i);
-  }
-  return out;
-}
-
-ValuePtr Machine::reduce(const ValuePtr& callable, const ValuePtr& args) {
-  if (callable->kind != Kind::kGlobal) {
-    fail(std::string("REDUCE calls a ") + kind_name(callable->kind) + ", not an allowed global");
-  }
-  if (args->kind != Kind::kTuple) fail("REDUCE arguments are not a tuple");
-  const auto& a = args->items;
-  switch (callable->global) {
-    case Global::kOrderedDict:
-      if (!a.empty()) fail("collections.OrderedDict called with arguments");
-      return make(Kind::kDict);
-    case Global::kRebuildParameter:
-      // _rebuild_parameter(data, requires_grad, backward_hooks)
-      if (a.size() != 3 || a[0]->kind != Kind::kTensor) {
-        fail("torch._utils._rebuild_parameter expects (tensor, requires_grad, hooks)");
-      }
-      return a[0];
-    case Global::kRebuildTensorV2: {
-      // _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, backward_hooks
-      //                    [, metadata])
-      if ((a.size() != 6 && a.size() != 7) || a[0]->kind != Kind::kStorage ||
-          a[1]->kind != Kind::kInt) {
-        fail("torch._utils._rebuild_tensor_v2 expects (storage, offset, size, stride, "
-             "requires_grad, hooks[, metadata])");
-      }
-      auto t = make(Kind::kTensor);
-      bool ok_size = false, ok_stride = false;
-      t->tensor.storage = a[0]->storage;
-      t->tensor.storage_offset = a[1]->i;
-      t->tensor.shape = int_tuple(a[2], ok_size);
-      t->tensor.stride = int_tuple(a[3], ok_stride);
-      if (!ok_size || !ok_stride || t->tensor.shape.size() != t->tensor.stride.size()) {
-        fail("torch._utils._rebuild_tensor_v2: size and stride must be int tuples of equal length");
-      }
-      return t;
-    }
-    case Global::kStorageType:
-      break;
-  }
-  fail("global '" + callable->s + "' may not be called");
-}
 
 void Machine::set_items(const ValuePtr& target, std::vector<ValuePtr>& kv) {
   if (target->kind != Kind::kDict) fail("SETITEM(S) on a " + std::string(kind_name(target->kind)));
@@ -387,7 +226,7 @@ ValuePtr Machine::run() {
       case 'c': {  // GLOBAL "module\nname\n": checked against the allowlist right here
         std::string module = read_line();
         std::string name = read_line();
-        stack_.push_back(resolve_global(module, name));
+        stack_.push_back(pickle::resolve_global(arena_, site(), module, name));
         break;
       }
       case 0x93: {  // STACK_GLOBAL
@@ -396,18 +235,18 @@ ValuePtr Machine::run() {
         if (module->kind != Kind::kString || name->kind != Kind::kString) {
           fail("STACK_GLOBAL operands are not strings");
         }
-        stack_.push_back(resolve_global(module->s, name->s));
+        stack_.push_back(pickle::resolve_global(arena_, site(), module->s, name->s));
         break;
       }
       case 'Q': {  // BINPERSID
         ValuePtr pid = pop();
-        stack_.push_back(persistent_load(pid));
+        stack_.push_back(pickle::persistent_load(arena_, site(), pid));
         break;
       }
       case 'R': {  // REDUCE
         ValuePtr args = pop();
         ValuePtr callable = pop();
-        stack_.push_back(reduce(callable, args));
+        stack_.push_back(pickle::reduce(arena_, site(), callable, args));
         break;
       }
       case 'b': {  // BUILD: only OrderedDict's _metadata attribute; dropped
