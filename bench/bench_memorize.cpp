@@ -36,6 +36,7 @@
 #include "bench/bench_common.h"
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
+#include "model/greedy_decoder.h"
 #include "model/logit_ops.h"
 #include "data/indexed_dataset.h"
 #include <chrono>
@@ -87,14 +88,13 @@ std::vector<Token> synthetic_windows(const GptNeox& lm, const std::vector<Token>
   }
   std::vector<pythia::model::KvCache*> ptrs;
   for (auto& c : caches) ptrs.push_back(&c);
-  for (int t = 32; t < 64; ++t) {
-    for (int r = 0; r < rows; ++r) g[static_cast<std::size_t>(r * 64 + t)] = next[static_cast<std::size_t>(r)];
-    if (t == 63) break;
-    std::vector<Token> feed(next);
-    lm.decode(feed, ptrs, [&](int b, std::span<const float> l) {
-      next[static_cast<std::size_t>(b)] = pythia::model::top2(l, 0).best_id;
-    });
-  }
+  for (int r = 0; r < rows; ++r) g[static_cast<std::size_t>(r * 64 + 32)] = next[static_cast<std::size_t>(r)];
+  std::vector<int> t_of(static_cast<std::size_t>(rows), 33);  // position the next choice fills
+  pythia::model::greedy_decode(lm, ptrs, next, 0, [&](std::size_t r, const pythia::model::GreedyChoice& c) {
+    int& t = t_of[r];
+    g[r * 64 + static_cast<std::size_t>(t)] = c.token;
+    return ++t < 64;
+  });
   std::mt19937 rng(42);
   for (int r = 0; r < rows; ++r) {
     int m = 32;

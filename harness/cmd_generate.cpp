@@ -20,7 +20,7 @@
 #include "data/progress.h"
 #include "harness/sequence_io.h"
 #include "harness/threading.h"
-#include "model/logit_ops.h"
+#include "model/greedy_decoder.h"
 #include "model/tokenizer.h"
 
 namespace pythia::harness {
@@ -58,59 +58,34 @@ struct Options {
   int batch_size = 64;
 };
 
-// Greedy continuation of every sequence of `block`.
-std::vector<std::vector<model::Token>> generate_block(const model::GptNeox& m,
+// Greedy continuation of every sequence of `block`: each prefix minus its last token through
+// forward() (no logits), then the last prefix tokens of the whole block as the first batched
+// decode step (one unembedding pass for the block), then greedy steps (model/greedy_decoder.h)
+// until max_new tokens or, unless suppressed, EOS.
+std::vector<std::vector<model::Token>> generate_block(const model::CausalLm& m, model::Token eos,
                                                       const std::vector<SequenceLine>& block,
                                                       int max_new, bool suppress_eos) {
-  const int eos = m.config().eos_token_id;
-  const int excluded = suppress_eos ? eos : -1;
   const std::size_t n = block.size();
   std::vector<std::vector<model::Token>> out(n);
-  std::vector<model::KvCache> caches(n);
-  std::vector<model::Token> next(n);
   if (max_new <= 0) return out;
-  // Prefix minus its last token through forward() (no logits), then the last prefix tokens of
-  // the whole block as one decode() step: the first new token's logits come out of one batched
-  // unembedding instead of one weight pass per sequence.
+  std::vector<model::KvCache> caches(n);
   tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
     const auto& ids = block[i].ids;
     caches[i] = m.make_cache(static_cast<int>(ids.size()) + max_new - 1);
     m.forward(std::span<const model::Token>(ids).first(ids.size() - 1), caches[i], {},
               [](int, std::span<const float>) {});
   });
-  {
-    std::vector<model::Token> last(n);
-    std::vector<model::KvCache*> ptrs(n);
-    for (std::size_t i = 0; i < n; ++i) {
-      last[i] = block[i].ids.back();
-      ptrs[i] = &caches[i];
-    }
-    m.decode(last, ptrs, [&](int b, std::span<const float> logits) {
-      next[static_cast<std::size_t>(b)] = static_cast<model::Token>(model::argmax(logits, excluded));
-    });
+  std::vector<model::Token> last(n);
+  std::vector<model::KvCache*> ptrs(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    last[i] = block[i].ids.back();
+    ptrs[i] = &caches[i];
   }
-  std::vector<std::size_t> active(n);
-  for (std::size_t i = 0; i < n; ++i) active[i] = i;
-  for (int step = 0;; ++step) {
-    std::vector<std::size_t> still;
-    for (const std::size_t i : active) {
-      out[i].push_back(next[i]);
-      const bool done = static_cast<int>(out[i].size()) >= max_new || (!suppress_eos && next[i] == eos);
-      if (!done) still.push_back(i);
-    }
-    active.swap(still);
-    if (active.empty()) break;
-    std::vector<model::Token> tokens;
-    std::vector<model::KvCache*> ptrs;
-    for (const std::size_t i : active) {
-      tokens.push_back(next[i]);
-      ptrs.push_back(&caches[i]);
-    }
-    m.decode(tokens, ptrs, [&](int b, std::span<const float> logits) {
-      next[active[static_cast<std::size_t>(b)]] =
-          static_cast<model::Token>(model::argmax(logits, excluded));
-    });
-  }
+  model::greedy_decode(m, ptrs, last, suppress_eos ? eos : -1,
+                       [&](std::size_t i, const model::GreedyChoice& c) {
+                         out[i].push_back(c.token);
+                         return static_cast<int>(out[i].size()) < max_new && (suppress_eos || c.token != eos);
+                       });
   return out;
 }
 
@@ -138,7 +113,8 @@ int run_generate(const Args& args) {
 
   ThreadSetup threads(o.model.threads);
   const LoadedModel lm = load_model_from_options(o.model);
-  const model::GptNeox& m = *lm.model;
+  const model::CausalLm& m = *lm.model;
+  const model::Token eos = lm.model->config().eos_token_id;
   if (o.max_new_tokens > m.max_positions())
     throw UsageError("--max-new-tokens exceeds max_position_embeddings " +
                      std::to_string(m.max_positions()));
@@ -156,7 +132,7 @@ int run_generate(const Args& args) {
   for_each_sequence_block(o.io.input, tok ? &*tok : nullptr, limits,
                           static_cast<std::size_t>(o.batch_size),
                           [&](std::vector<SequenceLine>& block) {
-                            const auto gen = generate_block(m, block, o.max_new_tokens, o.suppress_eos);
+                            const auto gen = generate_block(m, eos, block, o.max_new_tokens, o.suppress_eos);
                             for (std::size_t i = 0; i < block.size(); ++i)
                               out.stream() << nlohmann::json{{"ids", block[i].ids}, {"generated", gen[i]}}.dump() << '\n';
                             n_seq += block.size();

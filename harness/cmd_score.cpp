@@ -56,7 +56,7 @@ struct Options {
 // a large KV cache); shorter ones are scored concurrently.
 constexpr std::size_t kLongSequence = 256;
 
-nlohmann::json score_one(const model::GptNeox& m, const std::vector<model::Token>& ids) {
+nlohmann::json score_one(const model::CausalLm& m, const std::vector<model::Token>& ids) {
   const int n = static_cast<int>(ids.size());
   std::vector<double> logprobs(ids.size() - 1), lse(ids.size());
   std::vector<int> arg(ids.size());
@@ -89,7 +89,7 @@ int run_score(const Args& args) {
 
   ThreadSetup threads(o.model.threads);
   const LoadedModel lm = load_model_from_options(o.model);
-  const model::GptNeox& m = *lm.model;
+  const model::CausalLm& m = *lm.model;
   const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 
   SequenceLimits limits;

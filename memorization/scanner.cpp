@@ -3,36 +3,14 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cmath>
 #include <stdexcept>
 #include <vector>
 
-#include "model/logit_ops.h"
+#include "model/greedy_decoder.h"
 
 namespace pythia::memorization {
-namespace {
-
-// The decision at one scored step.
-struct Step {
-  model::Token best = -1;
-  float margin = std::numeric_limits<float>::infinity();
-  bool nan = false;
-};
-
-Step decide(std::span<const float> logits, int excluded) {
-  const model::Top2 t = model::top2(logits, excluded);
-  Step s;
-  s.best = t.best_id;
-  s.nan = t.any_nan || t.best_id < 0;
-  if (t.second_id >= 0) {
-    // Exact tie (also +inf == +inf) -> 0; inf - finite -> inf.
-    s.margin = (t.best == t.second) ? 0.0f : t.best - t.second;
-  }
-  return s;
-}
-
-}  // namespace
+using model::GreedyChoice;
 
 MemorizationScanner::MemorizationScanner(const model::CausalLm& lm, ScanConfig config)
     : lm_(lm), config_(config) {
@@ -92,7 +70,7 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     r.index = indices[b];
     r.eod_in_target = std::find(x.begin() + P, x.end(), config_.eod_id) != x.end();
     // steps[k]: the decision at position P-1+k (predicting t = P+k).
-    std::vector<Step> steps(static_cast<std::size_t>(L));
+    std::vector<GreedyChoice> steps(static_cast<std::size_t>(L));
     std::vector<int> logit_rows;
     caches[b] = lm_.make_cache(W - 1);
     // Stages x[begin .. end-1]; the first mismatch m and the teacher-forced part of min_margin /
@@ -109,17 +87,17 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
                     if (k < 0 || k >= L || begin + row < first_pos) {
                       throw std::logic_error("CausalLm::forward: unexpected logit row");
                     }
-                    steps[static_cast<std::size_t>(k)] = decide(logits, excluded);
+                    steps[static_cast<std::size_t>(k)] = model::greedy_choice(logits, excluded);
                   });
       for (int t = first_pos + 1; t <= end; ++t) {
-        const Step& s = steps[static_cast<std::size_t>(t - 1 - (P - 1))];
+        const GreedyChoice& s = steps[static_cast<std::size_t>(t - 1 - (P - 1))];
         r.min_margin = std::min(r.min_margin, s.margin);
         if (s.nan) {
           r.nan = true;
           m = t;
           break;
         }
-        if (s.best != x[static_cast<std::size_t>(t)]) {
+        if (s.token != x[static_cast<std::size_t>(t)]) {
           m = t;
           break;
         }
@@ -137,7 +115,7 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     } else if (config_.exact_score) {
       // Greedy prefix == x[0..m-1]: keep those cache entries, drop the rest (spec §4.2).
       caches[b].truncate(m);
-      last[b] = steps[static_cast<std::size_t>(m - P)].best;  // g[m], a miss
+      last[b] = steps[static_cast<std::size_t>(m - P)].token;  // g[m], a miss
       next_t[b] = m + 1;
       r.score_known = true;
     }
@@ -151,44 +129,31 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
   }
 
   // Greedy decoding after the first mismatch, one position per round for every unfinished row.
-  std::vector<std::size_t> active;
-  for (std::size_t b = 0; b < B; ++b) {
-    if (out[b].score_known && !out[b].memorized && next_t[b] < W) active.push_back(b);
-  }
-  std::vector<model::Token> feed;
   std::vector<model::KvCache*> cache_ptrs;
-  std::vector<Step> got;
-  while (!active.empty()) {
-    feed.clear();
-    cache_ptrs.clear();
-    for (std::size_t b : active) {
-      feed.push_back(last[b]);
+  std::vector<model::Token> first;
+  std::vector<std::size_t> row_of;
+  for (std::size_t b = 0; b < B; ++b) {
+    if (out[b].score_known && !out[b].memorized && next_t[b] < W) {
       cache_ptrs.push_back(&caches[b]);
+      first.push_back(last[b]);
+      row_of.push_back(b);
     }
-    got.assign(active.size(), Step{});
-    lm_.decode(feed, cache_ptrs, [&](int j, std::span<const float> logits) {
-      got[static_cast<std::size_t>(j)] = decide(logits, excluded);
-    });
-    std::vector<std::size_t> still;
-    for (std::size_t j = 0; j < active.size(); ++j) {
-      const std::size_t b = active[j];
-      RowScore& r = out[b];
-      const Step& s = got[j];
-      r.min_margin = std::min(r.min_margin, s.margin);
-      if (s.nan) {
-        r.nan = true;
-        r.score_known = false;
-        r.matches = 0;
-        continue;
-      }
-      const int t = next_t[b];
-      if (s.best == windows[b * static_cast<std::size_t>(W) + static_cast<std::size_t>(t)]) ++r.matches;
-      last[b] = s.best;
-      next_t[b] = t + 1;
-      if (next_t[b] < W) still.push_back(b);
-    }
-    active.swap(still);
   }
+  model::greedy_decode(lm_, cache_ptrs, first, excluded, [&](std::size_t j, const GreedyChoice& s) {
+    const std::size_t b = row_of[j];
+    RowScore& r = out[b];
+    r.min_margin = std::min(r.min_margin, s.margin);
+    if (s.nan) {
+      r.nan = true;
+      r.score_known = false;
+      r.matches = 0;
+      return false;
+    }
+    const int t = next_t[b];
+    if (s.token == windows[b * static_cast<std::size_t>(W) + static_cast<std::size_t>(t)]) ++r.matches;
+    next_t[b] = t + 1;
+    return next_t[b] < W;
+  });
   // Release the caches in this thread (they can be large).
   caches.clear();
 }
