@@ -29,10 +29,12 @@ GzipReader::~GzipReader() {
 std::size_t GzipReader::read(char* buf, std::size_t n) {
   const unsigned want = static_cast<unsigned>(std::min<std::size_t>(n, 1u << 30));
   const int got = gzread(static_cast<gzFile>(gz_), buf, want);
-  if (got < 0) {
-    int errnum = 0;
-    const char* msg = gzerror(static_cast<gzFile>(gz_), &errnum);
-    throw DataError(path_.string(), std::string("read error (corrupt gzip data?): ") + (msg ? msg : "unknown"));
+  int errnum = Z_OK;
+  const char* msg = gzerror(static_cast<gzFile>(gz_), &errnum);
+  if (got < 0 || (errnum != Z_OK && errnum != Z_STREAM_END)) {
+    // gzread returns what it could and then 0 on a truncated stream; only gzerror tells
+    // (Z_BUF_ERROR): a torn file must not read as a shorter valid one.
+    throw DataError(path_.string(), std::string("corrupt or truncated gzip data: ") + (msg ? msg : "unknown"));
   }
   return static_cast<std::size_t>(got);
 }

@@ -8,12 +8,12 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <set>
 #include <vector>
 
 #include "data/error.h"
 #include "results/memorization_file.h"
+#include "results/output_layout.h"
 
 namespace pythia::memorization {
 using data::AtomicGzipWriter;
@@ -58,14 +58,12 @@ void copy_gzip(const fs::path& path, data::AtomicGzipWriter& out, bool skip_head
 
 MergeSummary merge_memorize_shards(const fs::path& dir) {
   if (!fs::is_directory(dir)) throw DataError(dir.string(), "not a folder");
-  static const std::regex re(R"(^shard-([0-9]+)-of-([0-9]+)$)");
   std::map<std::uint64_t, fs::path> shards;
   std::uint64_t count = 0;
   for (const auto& e : fs::directory_iterator(dir)) {
-    std::smatch m;
-    const std::string name = e.path().filename().string();
-    if (!e.is_directory() || !std::regex_match(name, m, re)) continue;
-    const std::uint64_t k = std::stoull(m[1].str()), n = std::stoull(m[2].str());
+    const auto kn = results::parse_shard_folder(e.path().filename().string());
+    if (!e.is_directory() || !kn) continue;
+    const auto [k, n] = *kn;
     if (count != 0 && n != count) {
       throw DataError(dir.string(), "holds shards of different counts (" + std::to_string(count) + " and " +
                                         std::to_string(n) + ")");
@@ -86,9 +84,7 @@ MergeSummary merge_memorize_shards(const fs::path& dir) {
     if (fs::exists(path / "memorization.journal") || !fs::exists(jp)) {
       throw DataError(path.string(), "shard " + std::to_string(k) + " is not finished (re-run it to resume)");
     }
-    J j = J::parse(data::read_whole_file(jp), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) throw DataError(jp.string(), "not valid JSON");
-    docs.push_back(std::move(j));
+    docs.push_back(results::read_memorization_document(jp));
   }
   // One configuration, tiling ranges.
   for (std::size_t k = 1; k < docs.size(); ++k) {

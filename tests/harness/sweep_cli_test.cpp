@@ -57,4 +57,44 @@ TEST(SweepCli, UsageErrors) {
   }
 }
 
+// Bad enum values are a bad command line: refused with exit 2 before any checkpoint loads (no
+// output folder appears), naming the flag.
+TEST(SweepCli, BadEnumFlagsRefusedUpFront) {
+  const fs::path root = pythia::testing::fresh_temp_dir("pythia_sweep_enum");
+  const std::string base = "sweep --model " + (kFixtures / "mini-pythia").string() + " --output " +
+                           (root / "out").string() + " --memorize --data " +
+                           (kFixtures / "mini-pile" / "document").string() + " --sequences-per-step 16 ";
+  CliRun r = run_harness(base + "--tasks piqa --format bogus");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--format"), std::string::npos) << r.out;
+  r = run_harness(base + "--eod-policy bogus");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find("--eod-policy"), std::string::npos) << r.out;
+  r = run_harness(base + "--checksums bogus");
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_FALSE(fs::exists(root / "out")) << "a checkpoint was started";
+  fs::remove_all(root);
+}
+
+// The resume signature is what the jobs compute, not how the flags were written: the same sweep
+// with its flags reordered (and another --threads) finds every checkpoint complete.
+TEST(SweepCli, ReorderedFlagsResume) {
+  const fs::path root = pythia::testing::fresh_temp_dir("pythia_sweep_reorder");
+  const std::string model = kFixtures.string() + "/mini-pythia";
+  const std::string data = (kFixtures / "mini-pile" / "document").string();
+  const std::string out = (root / "out").string();
+  CliRun r = run_harness("sweep --model " + model + " --revisions step1,step12 --memorize --data " + data +
+                         " --sequences-per-step 16 --output " + out + " --threads 1");
+  ASSERT_EQ(r.code, 0) << r.out;
+  r = run_harness("sweep --output " + out + " --sequences-per-step=16 --data " + data +
+                  " --memorize --revisions step1,step12 --threads 2 --model " + model);
+  EXPECT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("0 run, 2 already complete"), std::string::npos) << r.out;
+  // A setting that changes results does redo them.
+  r = run_harness("sweep --model " + model + " --revisions step1 --memorize --data " + data +
+                  " --sequences-per-step 16 --output " + out + " --tau 0.5");
+  EXPECT_NE(r.code, 0) << "another --tau must not be taken as complete (its folder refuses it)";
+  fs::remove_all(root);
+}
+
 }  // namespace

@@ -1,0 +1,73 @@
+// data/atomic_file.h: the one atomic writer: whole files or nothing, no temporaries left, errors
+// name the file.
+#include "data/atomic_file.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "data/error.h"
+#include "tests/test_util.h"
+
+namespace {
+namespace fs = std::filesystem;
+using namespace pythia::data;
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::size_t entries(const fs::path& dir) {
+  std::size_t n = 0;
+  for (const auto& e : fs::directory_iterator(dir)) n += e.exists();
+  return n;
+}
+
+TEST(AtomicFile, WritesReplacesAndCreatesFolders) {
+  const fs::path dir = pythia::testing::fresh_temp_dir("atomic_file");
+  write_file_atomic(dir / "a" / "b" / "x.txt", "first");
+  EXPECT_EQ(slurp(dir / "a" / "b" / "x.txt"), "first");
+  write_file_atomic(dir / "a" / "b" / "x.txt", "second, longer");
+  EXPECT_EQ(slurp(dir / "a" / "b" / "x.txt"), "second, longer");
+  EXPECT_EQ(entries(dir / "a" / "b"), 1u) << "a temporary file was left behind";
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, UncommittedLeavesTargetUntouched) {
+  const fs::path dir = pythia::testing::fresh_temp_dir("atomic_file_abort");
+  write_file_atomic(dir / "x.txt", "old");
+  {
+    AtomicFile f(dir / "x.txt");
+    f.write("half of the new");
+    EXPECT_EQ(entries(dir), 2u);  // the target and the temporary
+  }  // destroyed without commit (an exception on the way)
+  EXPECT_EQ(slurp(dir / "x.txt"), "old");
+  EXPECT_EQ(entries(dir), 1u);
+  fs::remove_all(dir);
+}
+
+TEST(AtomicFile, FailureNamesTheFile) {
+  try {
+    write_file_atomic("/proc/definitely/not/here.json", "x");
+    FAIL() << "no throw";
+  } catch (const pythia::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("/proc/definitely"), std::string::npos) << e.what();
+  }
+}
+
+TEST(AtomicFile, TemporaryNames) {
+  EXPECT_EQ(atomic_temp_path("/a/b/results.json").parent_path(), fs::path("/a/b"));
+  EXPECT_TRUE(is_atomic_temp_name(atomic_temp_path("/a/results.json").filename().string()));
+  EXPECT_TRUE(is_atomic_temp_name(".memorization.json.tmp-123"));
+  EXPECT_FALSE(is_atomic_temp_name("memorization.json.tmp-123"));
+  EXPECT_FALSE(is_atomic_temp_name(".memorization.json.tmp-"));
+  EXPECT_FALSE(is_atomic_temp_name(".memorization.json.tmp-12a"));
+  EXPECT_FALSE(is_atomic_temp_name("results.json"));
+}
+
+}  // namespace
