@@ -20,6 +20,8 @@ BIN="$BUILD_DIR/harness/pythia-harness"
 
 echo "== default sweep -> $OUT"
 start=$(date +%s)
+# The embedded default's bundled fixtures (harness/bundled_fixtures.h).
+export PYTHIA_FIXTURES_DIR="$ROOT/tests/fixtures"
 "$BIN" sweep --output "$OUT"
 "$BIN" report "$OUT" --output "$OUT/report.html"
 end=$(date +%s)

@@ -25,6 +25,9 @@
 
 namespace pythia::memorization {
 
+// The journal's file name inside a scan's output folder (its presence means "not finished").
+inline constexpr const char* kJournalFile = "memorization.journal";
+
 struct JournalBlock {
   std::uint64_t first = 0;    // index of the block's first row
   std::uint32_t count = 0;    // rows first .. first+count-1

@@ -1,5 +1,7 @@
 #include "memorization/merge.h"
 
+#include "memorization/journal.h"
+
 #include "data/atomic_file.h"
 #include "data/error.h"
 #include "data/gzip_stream.h"
@@ -81,7 +83,7 @@ MergeSummary merge_memorize_shards(const fs::path& dir) {
   std::vector<J> docs;
   for (const auto& [k, path] : shards) {
     const fs::path jp = path / kMemorizationJson;
-    if (fs::exists(path / "memorization.journal") || !fs::exists(jp)) {
+    if (fs::exists(path / kJournalFile) || !fs::exists(jp)) {
       throw DataError(path.string(), "shard " + std::to_string(k) + " is not finished (re-run it to resume)");
     }
     docs.push_back(results::read_memorization_document(jp));

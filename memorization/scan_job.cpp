@@ -35,8 +35,6 @@ using results::ScanSummary;
 
 namespace {
 
-constexpr const char* kJournal = "memorization.journal";
-
 std::string utc_now() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};
@@ -146,7 +144,7 @@ void fill_summary(MemorizeSummary& out, const ScanSummary& s, std::optional<doub
 // Step 3: a finished folder of the same configuration is done; another one is refused.
 bool finished_result(const fs::path& out_dir, const std::string& config_sha, MemorizeSummary& summary) {
   const fs::path json_path = out_dir / results::kMemorizationJson;
-  if (!fs::exists(json_path) || fs::exists(out_dir / kJournal)) return false;
+  if (!fs::exists(json_path) || fs::exists(out_dir / kJournalFile)) return false;
   const J done = results::read_memorization_document(json_path);
   const bool same = done.contains("run") && done["run"].is_object() &&
                     done["run"].value("config_sha256", "") == config_sha;
@@ -307,7 +305,7 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   summary.row_end = t.hi;
   if (finished_result(t.out_dir, config_sha, summary)) return summary;
 
-  MemorizationJournal journal(t.out_dir / kJournal, config_text);
+  MemorizationJournal journal(t.out_dir / kJournalFile, config_text);
   for (const auto& e : fs::directory_iterator(t.out_dir)) {  // temporaries of a killed writer
     const std::string n = e.path().filename().string();
     if (n.rfind(".memorization", 0) == 0 && data::is_atomic_temp_name(n)) fs::remove(e.path());

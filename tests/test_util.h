@@ -10,6 +10,8 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace pythia::testing {
@@ -42,6 +44,14 @@ inline CliRun run_harness(const std::string& args) {
 // Runs `pythia-harness <args>` with stdout discarded; `out` holds what it wrote to stderr.
 inline CliRun run_harness_stderr(const std::string& args) {
   return run_shell(std::string(PYTHIA_HARNESS_BIN) + " " + args + " 2>&1 >/dev/null");
+}
+
+// The bytes of a file ("" when it cannot be read).
+inline std::string read_bytes(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
 }
 
 // A fresh empty folder <temp>/<prefix>_<pid> (removed first if it exists).

@@ -15,12 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace pythia::data;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using pythia::testing::read_bytes;
 
 std::size_t entries(const fs::path& dir) {
   std::size_t n = 0;
@@ -31,9 +26,9 @@ std::size_t entries(const fs::path& dir) {
 TEST(AtomicFile, WritesReplacesAndCreatesFolders) {
   const fs::path dir = pythia::testing::fresh_temp_dir("atomic_file");
   write_file_atomic(dir / "a" / "b" / "x.txt", "first");
-  EXPECT_EQ(slurp(dir / "a" / "b" / "x.txt"), "first");
+  EXPECT_EQ(read_bytes(dir / "a" / "b" / "x.txt"), "first");
   write_file_atomic(dir / "a" / "b" / "x.txt", "second, longer");
-  EXPECT_EQ(slurp(dir / "a" / "b" / "x.txt"), "second, longer");
+  EXPECT_EQ(read_bytes(dir / "a" / "b" / "x.txt"), "second, longer");
   EXPECT_EQ(entries(dir / "a" / "b"), 1u) << "a temporary file was left behind";
   fs::remove_all(dir);
 }
@@ -46,7 +41,7 @@ TEST(AtomicFile, UncommittedLeavesTargetUntouched) {
     f.write("half of the new");
     EXPECT_EQ(entries(dir), 2u);  // the target and the temporary
   }  // destroyed without commit (an exception on the way)
-  EXPECT_EQ(slurp(dir / "x.txt"), "old");
+  EXPECT_EQ(read_bytes(dir / "x.txt"), "old");
   EXPECT_EQ(entries(dir), 1u);
   fs::remove_all(dir);
 }

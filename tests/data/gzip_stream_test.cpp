@@ -15,12 +15,7 @@ namespace {
 namespace fs = std::filesystem;
 using namespace pythia::data;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using pythia::testing::read_bytes;
 
 std::string sample_text() {
   std::string s;
@@ -47,7 +42,7 @@ TEST(GzipStream, RoundTripAndDeterministicBytes) {
     w.commit();
   }
   EXPECT_TRUE(is_gzip_file(dir / "a.csv.gz"));
-  EXPECT_EQ(slurp(dir / "a.csv.gz"), slurp(dir / "b.csv.gz"));
+  EXPECT_EQ(read_bytes(dir / "a.csv.gz"), read_bytes(dir / "b.csv.gz"));
   EXPECT_EQ(read_whole_file(dir / "a.csv.gz"), text);
   std::ofstream(dir / "plain.txt") << "not compressed\n";
   EXPECT_FALSE(is_gzip_file(dir / "plain.txt"));
@@ -73,7 +68,7 @@ TEST(GzipStream, ErrorsNameTheFile) {
     AtomicGzipWriter w(dir / "t.gz");
     w.write(sample_text());
     w.commit();
-    gz = slurp(dir / "t.gz");
+    gz = read_bytes(dir / "t.gz");
   }
   // A file cut short (a disk full or a kill during a copy) and one with garbage in the middle.
   std::ofstream(dir / "torn.gz", std::ios::binary) << gz.substr(0, gz.size() / 2);
