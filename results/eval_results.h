@@ -77,12 +77,11 @@ nlohmann::json to_lm_eval_v04(const EvalRun& run);
 // no_cache, limit, bootstrap_iters, description_dict {}}.
 nlohmann::json to_pythia_v0(const EvalRun& run);
 
-// The integer v0.3 VERSION of a task given its v0.4 metadata.version: 0 for lambada_openai, piqa,
-// winogrande, arc_easy, arc_challenge, sciq (v0.4 1.0); 1 for wikitext (v0.4 2.0). Unknown tasks:
-// the v0.4 version minus one, floored at 0.
+// The integer v0.3 VERSION of a task given its v0.4 metadata.version: the v0.4 major version minus
+// one, floored at 0 (lambada_openai, piqa, winogrande, arc_*, sciq: 1.0 -> 0; wikitext 2.0 -> 1).
 int v03_task_version(const std::string& task, double v04_version);
 
-// v0.3 metric name of a v0.4 metric ("perplexity" of lambada_openai -> "ppl"), and back.
+// v0.3 metric name of a v0.4 metric ("perplexity" -> "ppl", lambada's only), and back.
 std::string v03_metric_name(const std::string& task, const std::string& v04_metric);
 std::string v04_metric_name(const std::string& task, const std::string& v03_metric);
 
