@@ -1,4 +1,4 @@
-// Evaluation throughput of the eval path (harness/evaluator.h: requests -> encode -> grouped,
+// Evaluation throughput of the eval path (eval/evaluator.h: requests -> encode -> grouped,
 // cache-reusing scoring on CausalLm -> metrics) per task on the pythia-70m shape with random
 // weights (GptNeox::random), at 1 and 2 threads: requests/s and tokens/s (positions fed to the
 // model), on the first --docs documents of each task from tests/fixtures/tasks.

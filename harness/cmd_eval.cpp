@@ -1,4 +1,4 @@
-// pythia-harness eval: lm-evaluation-harness tasks on one checkpoint (harness/eval_job.h).
+// pythia-harness eval: lm-evaluation-harness tasks on one checkpoint (eval/eval_job.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
 

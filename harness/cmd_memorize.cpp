@@ -1,4 +1,4 @@
-// pythia-harness memorize: the memorization scan of one checkpoint (harness/memorize_job.h).
+// pythia-harness memorize: the memorization scan of one checkpoint (memorization/scan_job.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
 #include <memory>

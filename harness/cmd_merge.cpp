@@ -1,5 +1,5 @@
 // pythia-harness merge DIR/<model>/<revision>: join the shard-K-of-N/ outputs of a sharded
-// `memorize` run into the files one process would have written (harness/memorization_merge.h).
+// `memorize` run into the files one process would have written (memorization/merge.h).
 #include <boost/program_options.hpp>
 #include <cstdio>
 

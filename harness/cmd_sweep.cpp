@@ -1,6 +1,6 @@
 // `pythia-harness sweep`: eval and/or memorization for each checkpoint of a model, loading each
-// checkpoint once (harness/sweep.h). The eval flags are those of `eval` (harness/eval_job.h) and
-// the memorization flags those of `memorize` (harness/memorize_job.h), with the same meaning.
+// checkpoint once (harness/sweep.h). The eval flags are those of `eval` (eval/eval_job.h) and
+// the memorization flags those of `memorize` (memorization/scan_job.h), with the same meaning.
 // Without --model it runs the embedded default on the bundled fixtures (kDefault* below).
 #include <boost/program_options.hpp>
 #include <cstdio>

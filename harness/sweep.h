@@ -1,8 +1,8 @@
 // The checkpoint sweep driver behind `pythia-harness sweep`: for each revision, load the model
 // once, run the jobs (eval and/or memorization) on it, then mark the checkpoint complete.
 //
-//   output layout  DIR/<model>/<revision>/...   (the jobs' own files, see harness/eval_job.h and
-//                  harness/memorize_job.h) + DIR/<model>/<revision>/sweep_complete.json, written
+//   output layout  DIR/<model>/<revision>/...   (the jobs' own files, see eval/eval_job.h and
+//                  memorization/scan_job.h) + DIR/<model>/<revision>/sweep_complete.json, written
 //                  atomically LAST, holding the sweep signature (which jobs, with which options).
 //   resume         a checkpoint whose marker holds the same signature is skipped; a killed sweep
 //                  re-run with the same arguments continues where it stopped (the memorize job

@@ -239,7 +239,7 @@ CompareResult compare_memorization(const MemorizationResult& b, const Memorizati
               static_cast<double>(c.rows_scanned), 0);
   exact_count(out, where, "rows_memorized", static_cast<double>(b.rows_memorized),
               static_cast<double>(c.rows_memorized), rows_allowed);
-  // Rows whose logits went non-finite (harness/memorization_output.h "rows_flagged_nan").
+  // Rows whose logits went non-finite (results/memorization_file.h "rows_flagged_nan").
   if (b.raw.contains("rows_flagged_nan") && c.raw.contains("rows_flagged_nan") &&
       b.raw["rows_flagged_nan"].is_number() && c.raw["rows_flagged_nan"].is_number()) {
     exact_count(out, where, "rows_flagged_nan", b.raw["rows_flagged_nan"].get<double>(),

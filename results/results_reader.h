@@ -1,6 +1,6 @@
 // Reading results back: evaluation results files (ours in lm-eval v0.4 or Pythia v0.3 layout, and
 // real lm-evaluation-harness v0.4 `results_<timestamp>.json` files), memorization outputs
-// (`memorization.json` + `memorization_scores.csv[.gz]`, written by harness/memorization_output.*),
+// (`memorization.json` + `memorization_scores.csv[.gz]`, written by results/memorization_file.*),
 // and whole result trees (`DIR/<model>/<revision>/...`, as `pythia-harness sweep` writes them).
 //
 // Errors: every unreadable or malformed file throws ResultsFileError naming the file and the

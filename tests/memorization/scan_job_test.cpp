@@ -1,5 +1,5 @@
 // The memorize job around the scanner, on a synthetic memmap and a stub model: checkpoint step ->
-// rows, shard slicing and launcher environments, the resume journal (torn tail, configuration
+// rows, the resume journal (torn tail, configuration
 // mismatch), bad-input errors naming the file, and output formats.
 #include "memorization/scan_job.h"
 

@@ -1,5 +1,5 @@
 // model/gemm: the sgemm wrappers against a double reference, and the position invariance of
-// matmul_rows_invariant (bit-exact: a row's result must not depend on M, on the row's position
+// matmul_packed (bit-exact: a row's result must not depend on M, on the row's position
 // or on the other rows).
 #include "model/gemm.h"
 
