@@ -2,8 +2,8 @@
 // tokenizer.json with a huge merges list, a pickle with every opcode the restricted unpickler
 // does not allow, a pickle of millions of opcodes. Each must end in a DataError that says what is
 // wrong, within a time bound and without a large allocation (peak RSS of the test process).
-// The fuzz targets in fuzz/ found the stack overflows (nested JSON) and the pickle's unbounded
-// memory; their inputs are here in full size.
+// The fuzz targets in fuzz/, run on hand-made hostile inputs, showed the stack overflows (nested
+// JSON); sizing their memory limits showed the pickle's unbounded memory (fuzz/README.md).
 #include <gtest/gtest.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -118,7 +118,8 @@ TEST_F(HostileModelFiles, SafetensorsShapeOverflowingSixtyFourBits) {
   expect_bounded_error([&] { pythia::model::read_safetensors(p); }, "overflows 64 bits", 5, 64);
 }
 
-// Found by fuzz_safetensors: dump() of the bad shape in the message recursed per level.
+// Found by running fuzz_safetensors on this hand-made input (ASan stack-overflow): dump() of the
+// bad shape in the message recursed once per level.
 TEST_F(HostileModelFiles, SafetensorsHeaderNestedAMillionLevels) {
   const auto p = write("model.safetensors",
                        safetensors(R"({"a":{"dtype":"U8","shape":)" + nested(1'000'000) +
@@ -128,7 +129,8 @@ TEST_F(HostileModelFiles, SafetensorsHeaderNestedAMillionLevels) {
 
 // --- config.json ---------------------------------------------------------------------------
 
-// Found by fuzz_neox_config: dump() of 'architectures' in the message recursed per level.
+// Found by running fuzz_neox_config on this hand-made input (ASan stack-overflow): dump() of
+// 'architectures' in the message recursed once per level.
 TEST_F(HostileModelFiles, ConfigNestedAMillionLevels) {
   json cfg = json::parse(std::ifstream(PYTHIA_FIXTURES_DIR "/pythia-tiny/config.json"));
   cfg["architectures"] = nullptr;
