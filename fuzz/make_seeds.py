@@ -224,6 +224,22 @@ put("indexed_dataset", "hostile_sizes_beyond_bin", idx_input(0, idx(8, [2**31 - 
 put("indexed_dataset", "hostile_negative", idx_input(0, idx(8, [-1, 4], [0, -8], [0, 2]), bin16))
 put("indexed_dataset", "hostile_legacy_magic", idx_input(0, b"TNTIDX\0\0" + b"\0" * 40, b""))
 
+# --- task data files: mode byte = task index (lambada_openai piqa winogrande arc_easy
+# arc_challenge sciq wikitext), | 0x80 = gzip; "|LABELS|" starts piqa's / winogrande's labels.
+put("task_data", "lambada_no_space", b"\x00" + b'{"text": "word"}\n{"text": " lead"}\n\n{"text": "a b  "}\n')
+put("task_data", "piqa_bad_label", b"\x01" + b'{"goal": "g", "sol1": "a", "sol2": "b"}\n|LABELS|2\n')
+put("task_data", "piqa_count_mismatch_gz", b"\x81" + b'{"goal": "g", "sol1": "a", "sol2": "b"}\n|LABELS|0\n1\n')
+put("task_data", "winogrande_two_blanks", b"\x02" + b'{"sentence": "A _ and _", "option1": "x", "option2": "y", '
+    b'"answer": "2"}\n{"sentence": "no blank", "option1": "x", "option2": "y"}\n|LABELS|2\n1\n')
+put("task_data", "arc_answer_not_a_label", b"\x03" + json.dumps(
+    {"id": "q1", "question": {"stem": "Why?", "choices": [{"text": "a", "label": "A"}, {"text": "b", "label": "B"}]},
+     "answerKey": "C"}).encode() + b"\n")
+put("task_data", "arc_challenge_empty_choices", b"\x04" + b'{"id": "q", "question": {"stem": "s", "choices": []}, "answerKey": "A"}\n')
+put("task_data", "sciq_record_not_object", b"\x05" + b'[{"question": "q", "distractor1": "a", "distractor2": "b", '
+    b'"distractor3": "c", "correct_answer": "d", "support": ""}, 7]')
+put("task_data", "wikitext_headings_and_bad_utf8", b"\x06" + b" \n = Title = \n \n Text @-@ with @,@ marks . \n \n"
+    b" = = Sub = = \n \n More \xff text \n")
+
 # --- results JSON ----------------------------------------------------------------------------
 v04 = json.load(open(os.path.join(ROOT, "tests/fixtures/results/lm-eval/pythia-tiny.results.json")))
 keep_tasks = list(v04["results"])[:2]
