@@ -148,7 +148,9 @@ TEST(HostileJsonl, LineNestedAMillionLevelsIsParsedWithoutRecursion) {
       [&] {
         pythia::data::for_each_jsonl(p, [&](std::int64_t line, const nlohmann::json& v) {
           ++calls;
-          if (line == 1) EXPECT_TRUE(v.is_array());
+          if (line == 1) {
+            EXPECT_TRUE(v.is_array());
+          }
         });
       },
       ":3: invalid JSON", 20, 512);
