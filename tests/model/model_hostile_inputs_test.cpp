@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <string>
@@ -25,6 +26,7 @@
 #include "model/neox_config.h"
 #include "model/restricted_unpickler.h"
 #include "model/safetensors.h"
+#include "model/tensor_store.h"
 #include "model/tokenizer.h"
 
 namespace fs = std::filesystem;
@@ -125,6 +127,23 @@ TEST_F(HostileModelFiles, SafetensorsHeaderNestedAMillionLevels) {
                        safetensors(R"({"a":{"dtype":"U8","shape":)" + nested(1'000'000) +
                                    R"(,"data_offsets":[0,0]}})"));
   expect_bounded_error([&] { pythia::model::read_safetensors(p); }, "nested deeper than 64 levels");
+}
+
+// Regression (fuzz_safetensors, UBSan "null pointer passed as argument 1, which is declared to
+// never be null" in convert_to_f32): the fuzzer's input holds an empty F32 tensor "s" (shape
+// [0, 0]); converting it into an empty vector called memcpy(nullptr, ..., 0).
+TEST_F(HostileModelFiles, FuzzCrashEmptyF32TensorConverts) {
+  std::ifstream in(PYTHIA_SOURCE_DIR "/fuzz/regressions/safetensors/ub-memcpy-null-empty-f32",
+                   std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_EQ(bytes.size(), 353u);
+  auto f = pythia::model::read_safetensors(write("model.safetensors", bytes));
+  std::vector<float> none;
+  EXPECT_TRUE(pythia::model::convert_to_f32(pythia::model::DType::kF32, nullptr, 0, none.data()));
+  const auto store = pythia::model::TensorStore::from_tensors(dir_, "model.safetensors",
+                                                               f.tensors, {f.mapping});
+  const std::vector<std::int64_t> shape = {0, 0};
+  EXPECT_TRUE(store.read_f32("s", shape).empty());
 }
 
 // --- config.json ---------------------------------------------------------------------------
