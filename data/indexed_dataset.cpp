@@ -251,6 +251,16 @@ std::vector<std::int32_t> IndexedDataset::row(std::uint64_t i) const {
   }
   const std::int32_t n = item_size(i);
   if (n < 0) throw DataError(idx_path_.string(), "item " + std::to_string(i) + " has a negative size");
+  // Check the item against the .bin before allocating: a hostile .idx may claim 2^31 - 1 tokens
+  // (an 8 GB buffer) for an item of a small file. read_tokens repeats the check.
+  const std::uint64_t start = pointer(i);
+  const std::uint64_t bytes = static_cast<std::uint64_t>(n) * static_cast<std::uint64_t>(itemsize_);
+  if (start > bin_bytes_ || bin_bytes_ - start < bytes) {
+    throw DataError(bin_paths_.front().string(),
+                    "item " + std::to_string(i) + " (byte " + std::to_string(start) + ", " + std::to_string(n) +
+                        " tokens) lies beyond the end of the data (" + std::to_string(bin_bytes_) +
+                        " bytes): .idx does not match .bin");
+  }
   std::vector<std::int32_t> out(static_cast<std::size_t>(n));
   read_tokens(i, out);
   return out;

@@ -21,6 +21,8 @@ namespace {
 
 using nlohmann::json;
 
+constexpr int kMaxJsonDepth = 64;
+
 class Reader {
  public:
   Reader(const json& j, std::string file) : j_(j), file_(std::move(file)) {}
@@ -94,7 +96,16 @@ NeoxConfig read_neox_config(const std::filesystem::path& path) {
   if (!in) throw DataError(file, "cannot open model config");
   json j;
   try {
-    j = json::parse(in);
+    // nlohmann's dump() (used in the messages below) recurses once per nesting level, so a
+    // hostile file nested a million levels deep would overflow the stack; a config.json nests
+    // two levels. The callback sees every value with its depth and refuses deep ones early.
+    j = json::parse(in, [&](int depth, json::parse_event_t, json&) {
+      if (depth > kMaxJsonDepth) {
+        throw DataError(file, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                  " levels: not a model config");
+      }
+      return true;
+    });
   } catch (const json::exception& e) {
     throw DataError(file, std::string("not valid JSON: ") + e.what());
   }

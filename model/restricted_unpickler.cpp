@@ -24,6 +24,13 @@ using pickle::kind_name;
 using pickle::OpSite;
 using pickle::ValuePtr;
 
+// Bound on the opcodes one pickle may execute. Each allocates at most one value (~250 bytes with
+// its arena slot), stack or memo entry for as little as one pickle byte ('N', 'h', '('), so
+// without it a 1 GiB data.pkl (a few MB deflated) would ask for hundreds of GB. torch writes ~40
+// opcodes per tensor: 2^21 allows ~50k tensors (Pythia-12B has under 1000) and caps the memory
+// at ~600 MB plus the strings (no larger than the pickle).
+constexpr std::size_t kMaxOpcodes = std::size_t{1} << 21;
+
 class Machine {
  public:
   Machine(std::span<const std::byte> data, const std::string& file) : data_(data), file_(file) {}
@@ -94,6 +101,7 @@ class Machine {
   const std::string& file_;
   std::size_t pos_ = 0;
   std::size_t op_pos_ = 0;
+  std::size_t opcodes_ = 0;
   std::vector<ValuePtr> stack_;
   std::vector<std::size_t> marks_;
   std::unordered_map<std::uint64_t, ValuePtr> memo_;
@@ -111,6 +119,10 @@ void Machine::set_items(const ValuePtr& target, std::vector<ValuePtr>& kv) {
 ValuePtr Machine::run() {
   while (true) {
     op_pos_ = pos_;
+    if (++opcodes_ > kMaxOpcodes) {
+      fail("pickle has more than " + std::to_string(kMaxOpcodes) +
+           " opcodes: too large for a state_dict");
+    }
     const auto op = static_cast<unsigned char>(*take(1));
     switch (op) {
       case 0x80: {  // PROTO

@@ -14,6 +14,8 @@ namespace {
 
 // Same cap as huggingface/safetensors (MAX_HEADER_SIZE = 100_000_000).
 constexpr std::uint64_t kMaxHeaderSize = 100'000'000;
+// Deepest JSON nesting accepted in a header ({"name": {"shape": [..]}} is 3 levels).
+constexpr int kMaxHeaderDepth = 64;
 
 std::optional<DType> parse_dtype(const std::string& s) {
   static const std::pair<const char*, DType> kTable[] = {
@@ -60,7 +62,17 @@ std::vector<TensorInfo> parse_safetensors(std::span<const std::byte> bytes,
   const char* hp = reinterpret_cast<const char*>(bytes.data() + 8);
   nlohmann::json header;
   try {
-    header = nlohmann::json::parse(hp, hp + header_len);
+    // The messages below dump() header values, which recurses once per nesting level: a hostile
+    // header nested a million levels deep would overflow the stack. Real headers nest 3 levels.
+    header = nlohmann::json::parse(hp, hp + header_len,
+                                   [&](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+                                     if (depth > kMaxHeaderDepth) {
+                                       throw DataError(file, "safetensors header nested deeper than " +
+                                                                 std::to_string(kMaxHeaderDepth) +
+                                                                 " levels: corrupt file");
+                                     }
+                                     return true;
+                                   });
   } catch (const nlohmann::json::exception& e) {
     throw DataError(file, std::string("safetensors header is not valid JSON: ") + e.what());
   }

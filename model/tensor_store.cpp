@@ -214,7 +214,9 @@ void convert_f16_to_f32_portable(const std::byte* src, std::size_t count, float*
 bool convert_to_f32(DType dtype, const std::byte* src, std::size_t count, float* dst) {
   switch (dtype) {
     case DType::kF32:
-      std::memcpy(dst, src, count * 4);
+      // An empty tensor may come with null pointers (an empty output vector), and memcpy with a
+      // null pointer is undefined even for 0 bytes (UBSan, fuzz_safetensors).
+      if (count != 0) std::memcpy(dst, src, count * 4);
       return true;
     case DType::kF16: {
 #ifdef PYTHIA_HAVE_F16C_PATH
