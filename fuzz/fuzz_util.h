@@ -6,7 +6,10 @@
 // by libFuzzer as a crash, like ASan/UBSan reports, leaks, timeouts and OOMs.
 #pragma once
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
 
 #include <cstddef>
 #include <cstdint>
@@ -27,14 +30,24 @@
 namespace pythia::fuzz {
 
 // A per-process scratch folder for parsers that only read files: /dev/shm (RAM) when it exists,
-// else the system temp dir. Removed at exit. Each fuzzer process (also under -fork/-jobs) has
-// its own, so parallel runs never share files.
+// else the system temp dir. Each fuzzer process (also under -fork/-jobs) has its own, so parallel
+// runs never share files. Removed at exit when libFuzzer lets atexit handlers run (it often ends
+// with _Exit), so each new process also removes the folders of processes that no longer exist.
 inline const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
     std::error_code ec;
     std::filesystem::path base = "/dev/shm";
     if (!std::filesystem::is_directory(base, ec)) base = std::filesystem::temp_directory_path();
-    auto d = base / ("pythia-fuzz-" + std::to_string(::getpid()));
+    const std::string prefix = "pythia-fuzz-";
+    for (const auto& e : std::filesystem::directory_iterator(base, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind(prefix, 0) != 0) continue;
+      const long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
+      if (pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) {
+        std::filesystem::remove_all(e.path(), ec);
+      }
+    }
+    auto d = base / (prefix + std::to_string(::getpid()));
     std::filesystem::remove_all(d, ec);
     std::filesystem::create_directories(d);
     std::atexit([] {
