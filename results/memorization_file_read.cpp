@@ -87,7 +87,7 @@ MemorizationResult read_memorization(const fs::path& path) {
   json j;
   try {
     j = json::parse(read_text(path));
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range 406 for a number too large
     throw ResultsFileError(path.string(), std::string("not valid JSON: ") + e.what());
   }
   MemorizationResult m = parse_memorization(j, path.string());

@@ -66,7 +66,7 @@ json read_json_file(const fs::path& path) {
   const std::string bytes = read_bytes(path);
   try {
     return json::parse(bytes);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse_error, and out_of_range 406 for a number too large
     throw ResultsFileError(path.string(), std::string("not valid JSON: ") + e.what());
   }
 }
