@@ -20,36 +20,18 @@
 #include "data/indexed_dataset.h"
 #include "data/jsonl_reader.h"
 
+#include "tests/hostile_input_check.h"
+
 namespace fs = std::filesystem;
 using pythia::DataError;
 using pythia::data::IndexedDataset;
 
 namespace {
 
-long peak_rss_mb() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return u.ru_maxrss / 1024;
-}
-
-// Runs fn, which must throw a DataError whose message contains `what`, in under `seconds` and
-// without raising the process's peak RSS by more than `mb` (the bounds allow sanitizer builds).
-void expect_bounded_error(const std::function<void()>& fn, const std::string& what,
-                          double seconds = 10, long mb = 64) {
-  const long rss0 = peak_rss_mb();
-  const auto t0 = std::chrono::steady_clock::now();
-  try {
-    fn();
-    ADD_FAILURE() << "accepted; wanted a DataError saying: " << what;
-  } catch (const DataError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(what), std::string::npos) << "message: " << msg.substr(0, 300)
-                                                 << "\nwanted: " << what;
-  }
-  const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(dt, seconds) << "took " << dt << " s";
-  EXPECT_LT(peak_rss_mb() - rss0, mb) << "peak RSS grew from " << rss0 << " to " << peak_rss_mb()
-                                      << " MB";
+// This file's bounds: 10 s, 64 MB unless a case says otherwise.
+void expect_bounded_error(const std::function<void()>& fn, const std::string& what, double seconds = 10,
+                          long mb = 64) {
+  pythia::testing::check_bounded_error(fn, what, seconds, mb);
 }
 
 template <typename T>
