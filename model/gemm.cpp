@@ -317,10 +317,14 @@ void run_block(int m0, int m1, int p0, int p1, const float* X, int ldx, const Pa
 
 // Packs panels [p0, p1) of the [N, K] operand whose packed row n is source row
 // (row_map.empty() ? n : row_map[n]) of W (row stride K elements), elements of E copied
-// unchanged (memcpy: W may be unaligned), zero past N.
+// unchanged (memcpy: W may be unaligned), zero past N. Blocked by one cache line of each source
+// row (kBlock elements): the 64 rows of a panel sit at a large power-of-two-ish stride, so
+// reading them one element at a time would make every load miss L1 (all rows in the same sets);
+// a block copies each row's line once into a small buffer, then writes it transposed.
 template <typename E>
 void pack_rows(const std::byte* W, int N, int K, std::span<const int> row_map, std::byte* out,
                int p0, int p1) {
+  constexpr int kBlock = static_cast<int>(64 / sizeof(E));
   tbb::parallel_for(p0, p1, [&](int p) {
     E* P = reinterpret_cast<E*>(out) + static_cast<std::size_t>(p) * K * kPanel;
     const int c0 = p * kPanel, nc = std::min(kPanel, N - c0);
@@ -329,10 +333,17 @@ void pack_rows(const std::byte* W, int N, int K, std::span<const int> row_map, s
       const int r = row_map.empty() ? c0 + c : row_map[static_cast<std::size_t>(c0 + c)];
       rows[c] = W + static_cast<std::size_t>(r) * K * sizeof(E);
     }
-    for (int k = 0; k < K; ++k) {
-      E* dst = P + static_cast<std::size_t>(k) * kPanel;
-      for (int c = 0; c < nc; ++c) std::memcpy(dst + c, rows[c] + static_cast<std::size_t>(k) * sizeof(E), sizeof(E));
-      for (int c = nc; c < kPanel; ++c) dst[c] = E{};
+    alignas(64) E block[kPanel][kBlock];
+    for (int c = nc; c < kPanel; ++c)
+      for (int j = 0; j < kBlock; ++j) block[c][j] = E{};
+    for (int k0 = 0; k0 < K; k0 += kBlock) {
+      const int kb = std::min(kBlock, K - k0);
+      for (int c = 0; c < nc; ++c)
+        std::memcpy(block[c], rows[c] + static_cast<std::size_t>(k0) * sizeof(E), static_cast<std::size_t>(kb) * sizeof(E));
+      for (int j = 0; j < kb; ++j) {
+        E* dst = P + static_cast<std::size_t>(k0 + j) * kPanel;
+        for (int c = 0; c < kPanel; ++c) dst[c] = block[c][j];
+      }
     }
   });
 }
