@@ -199,20 +199,6 @@ std::vector<std::string> neox_tensor_names(const NeoxConfig& config) {
 NeoxWeights load_neox_weights(const TensorStore& store, const NeoxConfig& config) {
   NeoxWeights w;
   const std::vector<int> qkv_map = qkv_row_map(config);
-  // Read-ahead: the tensors of the next layer (or the final ones) are requested from disk while
-  // the current layer is packed (page cache only: they count in no resident set until packed).
-  auto prefetch = [&](const std::string& name) {
-    if (const TensorInfo* t = store.find(name)) prefetch_tensor_pages(*t);
-  };
-  auto prefetch_layer = [&](int l) {
-    if (l < config.num_hidden_layers) {
-      for (const auto& e : kLayerTable) prefetch(layer_name(l, e.suffix));
-    } else {
-      for (std::size_t i = 1; i < std::size(kModelTable); ++i) prefetch(kModelTable[i].name);
-    }
-  };
-  prefetch(kModelTable[0].name);
-  prefetch_layer(0);
   auto load_model_entry = [&](const ModelEntry& e) {
     const auto shape = dims(e.shape, config);
     if (e.vec != nullptr) {
@@ -233,7 +219,6 @@ NeoxWeights load_neox_weights(const TensorStore& store, const NeoxConfig& config
   w.layers.resize(static_cast<std::size_t>(config.num_hidden_layers));
   for (int l = 0; l < config.num_hidden_layers; ++l) {
     NeoxLayerWeights& lw = w.layers[static_cast<std::size_t>(l)];
-    prefetch_layer(l + 1);
     for (const auto& e : kLayerTable) {
       const std::string name = layer_name(l, e.suffix);
       const auto shape = dims(e.shape, config);

@@ -234,14 +234,6 @@ void release_mapped_pages(std::span<const std::byte> bytes) {
   }
 }
 
-void prefetch_tensor_pages(const TensorInfo& t) {
-  if (!t.file_backed || t.bytes.empty()) return;
-  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
-  const auto b = reinterpret_cast<std::uintptr_t>(t.bytes.data());
-  const std::uintptr_t first = b / page * page;  // WILLNEED may cover neighbours' bytes: harmless
-  (void)::madvise(reinterpret_cast<void*>(first), b + t.bytes.size() - first, MADV_WILLNEED);
-}
-
 void release_tensor_pages(const TensorInfo& t, std::size_t begin, std::size_t end) {
   if (!t.file_backed) return;
   end = std::min(end, t.bytes.size());

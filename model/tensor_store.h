@@ -60,10 +60,6 @@ struct TensorInfo {
 void release_tensor_pages(const TensorInfo& t, std::size_t begin, std::size_t end);
 // The same on raw bytes. REQUIRES: `bytes` lie in a read-only file mapping (never heap memory).
 void release_mapped_pages(std::span<const std::byte> bytes);
-// Asks the kernel to start reading `t`'s bytes from disk into the page cache now (madvise
-// MADV_WILLNEED: large asynchronous reads instead of one small read-ahead per page fault), so a
-// loader can overlap the next tensors' I/O with packing. No-op unless t.file_backed. Thread-safe.
-void prefetch_tensor_pages(const TensorInfo& t);
 
 class TensorStore {
  public:
