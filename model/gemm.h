@@ -1,11 +1,19 @@
 // Matrix products of the forward pass. This is the ONLY file that calls OpenBLAS.
 //
 // The model uses matmul_packed / matmul_panels (below): pre-packed weights, an AVX-512 6x64
-// register tile (AVX2+FMA 6x16 tile on CPUs without AVX-512, scalar fallback otherwise), one fma chain per output element in a fixed order -> position-invariant (a row's
-// values do not depend on M, on its position, on chunking or threads) and, on this machine,
-// about 2x OpenBLAS 0.3.21 sgemm (whose DYNAMIC_ARCH build picks its AVX2 Haswell kernel here and
-// repacks the weight on every call); bench/bench_forward prints both rates side by side.
+// register tile (AVX2+FMA 6x16 tile on CPUs without AVX-512, scalar fallback otherwise), one fma
+// chain per output element in a fixed order -> position-invariant (a row's values do not depend
+// on M, on its position, on chunking or threads) and, on this machine, about 2x OpenBLAS 0.3.21
+// sgemm (whose DYNAMIC_ARCH build picks its AVX2 Haswell kernel here and repacks the weight on
+// every call); bench/bench_forward prints both rates side by side.
 // The OpenBLAS wrappers (sgemm_nt/nn, linear_sgemm) remain for comparison and reference use.
+//
+// Half-precision weights: panels may hold fp16 or bf16 elements (PanelDType), kept as the
+// checkpoint stored them; every kernel widens them to fp32 in registers (AVX-512F vcvtph2ps, F16C
+// on the AVX2 path, a 16-bit shift for bf16, float16.h in the portable path) right before the
+// fma. Widening is exact, so a product on half panels gives exactly the bits of the same product
+// on the fp32 panels of the widened weights, on every ISA (tests/model/half_weights_test.cpp),
+// with half the memory and half the weight traffic.
 //
 // Thread policy (perf-anchors.md §6.6): OpenBLAS always runs single-threaded inside the calling
 // thread; parallelism comes from TBB tasks. The first call of any OpenBLAS wrapper here (and
@@ -19,7 +27,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
+#include <span>
 #include <string>
 
 namespace pythia::model {
@@ -38,13 +49,23 @@ void sgemm_nn(int M, int N, int K, float alpha, const float* A, int lda, const f
 void linear_sgemm(int M, int N, int K, const float* X, int ldx, const float* W, const float* bias,
                   float* Y, int ldy);
 
+// Element type of a panel: fp32, or IEEE fp16 / bfloat16 bit patterns (widened exactly to fp32
+// inside the kernels). Attention keys and values are always kF32 (activations).
+enum class PanelDType : std::uint8_t { kF32, kF16, kBF16 };
+// Bytes per element: 4, 2, 2.
+std::size_t panel_dtype_size(PanelDType t);
+// "F32", "F16", "BF16" (the safetensors spellings).
+const char* panel_dtype_name(PanelDType t);
+
 // A matrix in the panel layout of matmul_packed(), given by pointer: for an [n outputs, k inputs]
-// operand, panel p (p < ceil(n/64)) starts at data + p * panel_stride and holds k rows of 64
-// floats (output columns p*64 .. p*64+63, zero past n). panel_stride >= k * 64.
+// operand, panel p (p < ceil(n/64)) starts at element p * panel_stride of `data` and holds k rows
+// of 64 elements of `dtype` (output columns p*64 .. p*64+63, zero past n).
+// panel_stride >= k * 64 (in elements).
 struct PanelView {
-  const float* data = nullptr;
+  const void* data = nullptr;
   int n = 0, k = 0;
   std::size_t panel_stride = 0;
+  PanelDType dtype = PanelDType::kF32;
 };
 
 // Packs rows W[N, K] (row stride ldw) into `out` (ceil(N/64) * 64 * K floats): the view
@@ -61,36 +82,54 @@ void matmul_panels(int M, const float* X, int ldx, const PanelView& W, const flo
 
 // A weight W[N, K] (nn.Linear layout: N outputs, K inputs) repacked once for matmul_packed():
 // panels of kPanel = 64 output columns, each panel [K][64] contiguous and 64-byte aligned,
-// zero-padded past N. Immutable after construction; shareable between threads.
+// zero-padded past N, in fp32 or in the half type the checkpoint stored (PanelDType).
+// Immutable after construction; shareable between threads.
 class PackedWeight {
  public:
   static constexpr int kPanel = 64;
   PackedWeight() = default;
-  // REQUIRES: W holds N*K floats (row-major [N, K]); N, K >= 0.
+  // fp32 panels. REQUIRES: W holds N*K floats (row-major [N, K]); N, K >= 0.
   PackedWeight(const float* W, int N, int K);
+  // Panels of `dtype` holding W's elements unchanged (no conversion: fp16 stays fp16).
+  // W: N rows of K elements of `dtype` (kF32: float; kF16 / kBF16: 16-bit patterns), row-major,
+  // little-endian, any alignment. If `row_map` is not empty it must be a permutation of [0, N):
+  // packed row n is then source row row_map[n] (the QKV regrouping); std::invalid_argument if
+  // its size or an entry is out of range.
+  // If `on_rows_read` is set, it is called in the constructing thread, in increasing order, with
+  // r such that every source row < r has been read for the last time (last call: r = N): the
+  // loader uses it to drop the pages of a memory-mapped tensor as packing goes. With a row_map
+  // it is called once, at the end. Packing itself runs in TBB tasks.
+  PackedWeight(PanelDType dtype, const void* W, int N, int K, std::span<const int> row_map = {},
+               const std::function<void(int)>& on_rows_read = {});
+  PanelDType dtype() const { return dtype_; }
   int n() const { return n_; }
   int k() const { return k_; }
   int n_panels() const { return (n_ + kPanel - 1) / kPanel; }
-  const float* panel(int p) const {
-    return data_.get() + static_cast<std::size_t>(p) * k_ * kPanel;
+  // Bytes of the panels (the memory this weight holds).
+  std::size_t bytes() const {
+    return static_cast<std::size_t>(n_panels()) * kPanel * static_cast<std::size_t>(k_) *
+           panel_dtype_size(dtype_);
   }
-  // Element W[n, k] (for tests and debugging).
+  // Element W[n, k] widened to fp32 (for tests and debugging).
   float at(int n, int k) const;
   PanelView view() const {
-    return {data_.get(), n_, k_, static_cast<std::size_t>(k_) * kPanel};
+    return {data_.get(), n_, k_, static_cast<std::size_t>(k_) * kPanel, dtype_};
   }
 
  private:
   struct Free {
-    void operator()(float* p) const;
+    void operator()(std::byte* p) const;
   };
+  void allocate();
+  PanelDType dtype_ = PanelDType::kF32;
   int n_ = 0, k_ = 0;
-  std::unique_ptr<float[], Free> data_;
+  std::unique_ptr<std::byte[], Free> data_;
 };
 
 // Y[m, n] = dot(X[m, :], W[n, :]) + bias[n]   (bias may be null), for all m < M, n < W.n().
 // POSITION-INVARIANT: every element is computed as  acc = 0; for k = 0..K-1 ascending:
-// acc = fma(X[m,k], W[n,k], acc);  y = acc + bias[n]  — whatever M is, wherever row m sits and
+// acc = fma(X[m,k], W[n,k], acc);  y = acc + bias[n]  (W[n,k] widened to fp32 for half
+// panels) — whatever M is, wherever row m sits and
 // however the work is split, so one sequence's rows give the same bits alone or batched with
 // others (decode) and in any chunking (forward). The AVX-512 kernel (6 rows x 64 columns per
 // register tile), the AVX2+FMA kernel (6 x 16) and the portable fallback compute exactly this,
@@ -106,7 +145,7 @@ void matmul_packed_portable(int M, const float* X, int ldx, const PackedWeight& 
                             const float* bias, float* Y, int ldy);
 
 // Instruction set used by matmul_packed / matmul_panels. Default: the best the CPU supports
-// (AVX-512F, else AVX2+FMA, else portable scalar code), overridable once at first use by the
+// (AVX-512F, else AVX2+FMA+F16C, else portable scalar code), overridable once at first use by the
 // environment variable PYTHIA_GEMM_ISA=avx512|avx2|portable (an unknown or unsupported value
 // throws std::invalid_argument from the first product). All choices give identical bits; only
 // speed differs.

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/gemm.h"
+#include "model/memory_check.h"
 #include "model/tensor_store.h"
 
 namespace pythia::model {
@@ -94,28 +95,47 @@ GptNeox::GptNeox(NeoxConfig config, NeoxWeights weights)
   if (weights_.layers.size() != static_cast<std::size_t>(config_.num_hidden_layers))
     throw std::invalid_argument("GptNeox: layer count does not match the config");
   const int C = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
-  auto pack = [](std::vector<float>& w, int n, int k) {
-    if (w.size() != static_cast<std::size_t>(n) * k)
-      throw std::invalid_argument("GptNeox: weight of the wrong size");
-    PackedWeight p(w.data(), n, k);
-    std::vector<float>().swap(w);  // release the HF-layout copy
-    return p;
+  auto check = [](const PackedWeight& w, int n, int k, const char* what) {
+    if (w.n() != n || w.k() != k)
+      throw std::invalid_argument(std::string("GptNeox: weight ") + what + " is [" +
+                                  std::to_string(w.n()) + ", " + std::to_string(w.k()) +
+                                  "], expected [" + std::to_string(n) + ", " + std::to_string(k) + "]");
   };
-  packed_.resize(weights_.layers.size());
-  tbb::parallel_for(std::size_t{0}, weights_.layers.size(), [&](std::size_t l) {
-    NeoxLayerWeights& lw = weights_.layers[l];
-    packed_[l].qkv = pack(lw.qkv_w, 3 * C, C);
-    packed_[l].dense = pack(lw.dense_w, C, C);
-    packed_[l].fc = pack(lw.fc_w, I, C);
-    packed_[l].proj = pack(lw.proj_w, C, I);
-  });
-  embed_out_ = pack(weights_.embed_out, V, C);
+  auto check_vec = [](const std::vector<float>& v, int n, const char* what) {
+    if (v.size() != static_cast<std::size_t>(n))
+      throw std::invalid_argument(std::string("GptNeox: vector ") + what + " has the wrong size");
+  };
+  for (const NeoxLayerWeights& lw : weights_.layers) {
+    check(lw.qkv, 3 * C, C, "qkv");
+    check(lw.dense, C, C, "dense");
+    check(lw.fc, I, C, "fc");
+    check(lw.proj, C, I, "proj");
+    check_vec(lw.ln1_w, C, "ln1_w");
+    check_vec(lw.ln1_b, C, "ln1_b");
+    check_vec(lw.ln2_w, C, "ln2_w");
+    check_vec(lw.ln2_b, C, "ln2_b");
+    check_vec(lw.qkv_b, 3 * C, "qkv_b");
+    check_vec(lw.dense_b, C, "dense_b");
+    check_vec(lw.fc_b, I, "fc_b");
+    check_vec(lw.proj_b, C, "proj_b");
+  }
+  check(weights_.embed_out, V, C, "embed_out");
+  check_vec(weights_.final_ln_w, C, "final_ln_w");
+  check_vec(weights_.final_ln_b, C, "final_ln_b");
+  if (weights_.embed_in.rows() != V || weights_.embed_in.cols() != C)
+    throw std::invalid_argument("GptNeox: embed_in has the wrong shape");
 }
 
 GptNeox::~GptNeox() = default;
 
-std::unique_ptr<GptNeox> GptNeox::random(const NeoxConfig& config, std::uint64_t seed) {
-  return std::make_unique<GptNeox>(config, random_neox_weights(config, seed));
+std::unique_ptr<GptNeox> GptNeox::random(const NeoxConfig& config, std::uint64_t seed,
+                                         PanelDType storage) {
+  return std::make_unique<GptNeox>(config, random_neox_weights(config, seed, storage));
+}
+
+std::unique_ptr<GptNeox> GptNeox::random(const NeoxConfig& config, std::uint64_t seed,
+                                         PanelDType storage, PanelDType precision) {
+  return std::make_unique<GptNeox>(config, random_neox_weights(config, seed, storage, precision));
 }
 
 KvCache GptNeox::make_cache(int capacity) const {
@@ -169,9 +189,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
   Buffer qkv = make_buffer(TC * 3), h4 = make_buffer(static_cast<std::size_t>(T) * I);
 
   for (int t = 0; t < T; ++t)
-    std::memcpy(x.get() + static_cast<std::size_t>(t) * C,
-                weights_.embed_in.data() + static_cast<std::size_t>(tokens[static_cast<std::size_t>(t)]) * C,
-                sizeof(float) * static_cast<std::size_t>(C));
+    weights_.embed_in.row(tokens[static_cast<std::size_t>(t)], x.get() + static_cast<std::size_t>(t) * C);
   if (hook) hook("embed_in", T, C, x.get());
 
   const int n_row_chunks = (T + kRowChunk - 1) / kRowChunk;
@@ -183,7 +201,6 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
        static_cast<std::size_t>((D + PackedWeight::kPanel - 1) / PackedWeight::kPanel) * PackedWeight::kPanel * (P + T)));
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
     const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
-    const PackedLayer& pk = packed_[static_cast<std::size_t>(l)];
     float* kc = cache.k(l);
     float* vc = cache.v(l);
 
@@ -194,7 +211,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       float* q = qkv.get() + static_cast<std::size_t>(r0) * C3;
       layer_norm(n, C, x.get() + static_cast<std::size_t>(r0) * C, C, lw.ln1_w.data(),
                  lw.ln1_b.data(), eps, ln, C);
-      matmul_packed(n, ln, C, pk.qkv, lw.qkv_b.data(), q, C3);
+      matmul_packed(n, ln, C, lw.qkv, lw.qkv_b.data(), q, C3);
       for (int i = 0; i < n; ++i) {
         const int pos = P + r0 + i;
         float* row = q + static_cast<std::size_t>(i) * C3;
@@ -245,16 +262,16 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       float* a = tmp.get() + off;   // attention output
       float* m = att.get() + off;   // attention heads, then ln2, then mlp output
       float* hr = h4.get() + static_cast<std::size_t>(r0) * I;
-      matmul_packed(n, m, C, pk.dense, lw.dense_b.data(), a, C);
+      matmul_packed(n, m, C, lw.dense, lw.dense_b.data(), a, C);
       if (cf.use_parallel_residual) {
         layer_norm(n, C, xr, C, lw.ln2_w.data(), lw.ln2_b.data(), eps, m, C);
       } else {
         for (std::size_t i = 0; i < nC; ++i) a[i] = a[i] + xr[i];  // attn_output + residual
         layer_norm(n, C, a, C, lw.ln2_w.data(), lw.ln2_b.data(), eps, m, C);
       }
-      matmul_packed(n, m, C, pk.fc, lw.fc_b.data(), hr, I);
+      matmul_packed(n, m, C, lw.fc, lw.fc_b.data(), hr, I);
       gelu_inplace(hr, static_cast<std::size_t>(n) * I);
-      matmul_packed(n, hr, I, pk.proj, lw.proj_b.data(), m, C);
+      matmul_packed(n, hr, I, lw.proj, lw.proj_b.data(), m, C);
       if (cf.use_parallel_residual) {
         for (std::size_t i = 0; i < nC; ++i) xr[i] = (m[i] + a[i]) + xr[i];  // mlp + attn + x
       } else {
@@ -285,7 +302,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
                    weights_.final_ln_w.data(), weights_.final_ln_b.data(), eps,
                    fin + static_cast<std::size_t>(i) * C, C);
       }
-      matmul_packed(n, fin, C, embed_out_, nullptr, logits, V);
+      matmul_packed(n, fin, C, weights_.embed_out, nullptr, logits, V);
       for (int i = 0; i < n; ++i)
         sink(logit_rows[static_cast<std::size_t>(k0 + i)],
              std::span<const float>(logits + static_cast<std::size_t>(i) * V,
@@ -323,15 +340,12 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
   Buffer qkv = make_buffer(BC * 3), h4 = make_buffer(static_cast<std::size_t>(B) * I);
 
   for (int b = 0; b < B; ++b)
-    std::memcpy(x.get() + static_cast<std::size_t>(b) * C,
-                weights_.embed_in.data() + static_cast<std::size_t>(tokens[static_cast<std::size_t>(b)]) * C,
-                sizeof(float) * static_cast<std::size_t>(C));
+    weights_.embed_in.row(tokens[static_cast<std::size_t>(b)], x.get() + static_cast<std::size_t>(b) * C);
 
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
     const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
-    const PackedLayer& pk = packed_[static_cast<std::size_t>(l)];
     layer_norm(B, C, x.get(), C, lw.ln1_w.data(), lw.ln1_b.data(), eps, ln.get(), C);
-    matmul_packed(B, ln.get(), C, pk.qkv, lw.qkv_b.data(), qkv.get(), C3);
+    matmul_packed(B, ln.get(), C, lw.qkv, lw.qkv_b.data(), qkv.get(), C3);
     for (int b = 0; b < B; ++b) {
       KvCache& cache = *caches[static_cast<std::size_t>(b)];
       const int pos = cache.length(), cap = cache.capacity();
@@ -356,16 +370,16 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
                     cache.v(l) + static_cast<std::size_t>(h) * cap * D,
                     att.get() + static_cast<std::size_t>(b) * C + h * D, scratch.data());
     });
-    matmul_packed(B, att.get(), C, pk.dense, lw.dense_b.data(), a.get(), C);
+    matmul_packed(B, att.get(), C, lw.dense, lw.dense_b.data(), a.get(), C);
     if (cf.use_parallel_residual) {
       layer_norm(B, C, x.get(), C, lw.ln2_w.data(), lw.ln2_b.data(), eps, ln.get(), C);
     } else {
       for (std::size_t i = 0; i < BC; ++i) a[i] = a[i] + x[i];
       layer_norm(B, C, a.get(), C, lw.ln2_w.data(), lw.ln2_b.data(), eps, ln.get(), C);
     }
-    matmul_packed(B, ln.get(), C, pk.fc, lw.fc_b.data(), h4.get(), I);
+    matmul_packed(B, ln.get(), C, lw.fc, lw.fc_b.data(), h4.get(), I);
     gelu_inplace(h4.get(), static_cast<std::size_t>(B) * I);
-    matmul_packed(B, h4.get(), I, pk.proj, lw.proj_b.data(), att.get(), C);
+    matmul_packed(B, h4.get(), I, lw.proj, lw.proj_b.data(), att.get(), C);
     if (cf.use_parallel_residual) {
       for (std::size_t i = 0; i < BC; ++i) x[i] = (att[i] + a[i]) + x[i];
     } else {
@@ -378,7 +392,7 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
   for (int b0 = 0; b0 < B; b0 += kLogitChunk) {
     const int n = std::min(kLogitChunk, B - b0);
     auto buf = pool_->take(static_cast<std::size_t>(n) * V);
-    matmul_packed(n, ln.get() + static_cast<std::size_t>(b0) * C, C, embed_out_, nullptr,
+    matmul_packed(n, ln.get() + static_cast<std::size_t>(b0) * C, C, weights_.embed_out, nullptr,
                   buf.data(), V);
     parallel_tasks(n, [&](int i) {
       sink(b0 + i, std::span<const float>(buf.data() + static_cast<std::size_t>(i) * V,
@@ -391,6 +405,7 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
 
 std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir) {
   NeoxConfig config = read_neox_config(checkpoint_dir / "config.json");
+  check_memory_for_checkpoint(checkpoint_dir);
   const TensorStore store = TensorStore::open(checkpoint_dir);
   NeoxWeights weights = load_neox_weights(store, config);
   return std::make_unique<GptNeox>(std::move(config), std::move(weights));

@@ -1,4 +1,5 @@
-// GptNeox: the GPT-NeoX (Pythia) forward pass in fp32 on CPU, reproducing Hugging Face
+// GptNeox: the GPT-NeoX (Pythia) forward pass in fp32 on CPU (weights kept in the checkpoint's
+// fp16 / bf16 and widened exactly inside the products: neox_weights.h), reproducing Hugging Face
 // transformers 4.40.2 GPTNeoXForCausalLM (modeling_gpt_neox.py, eager attention) to ~1e-5:
 //   x = embed_in[tokens]
 //   per layer:  a = attention(ln1(x))                 (fused QKV, RoPE on the first R dims of q,k,
@@ -47,16 +48,23 @@ class GptNeox final : public CausalLm {
   static constexpr int kAttnChunk = 64;
   static constexpr int kLogitChunk = 64;
 
-  // REQUIRES: weights have the shapes of `config` (load_neox_weights / random_neox_weights).
+  // REQUIRES: weights have the shapes of `config` (load_neox_weights / random_neox_weights);
+  // std::invalid_argument otherwise.
   GptNeox(NeoxConfig config, NeoxWeights weights);
   ~GptNeox() override;
   GptNeox(const GptNeox&) = delete;
   GptNeox& operator=(const GptNeox&) = delete;
 
-  // A model with random weights of the shapes of `config` (benchmarks).
-  static std::unique_ptr<GptNeox> random(const NeoxConfig& config, std::uint64_t seed);
+  // A model with random weights of the shapes of `config` (benchmarks, tests), stored as
+  // `storage` and rounded to `precision` (random_neox_weights): random(c, s, kF32, kF16) and
+  // random(c, s, kF16) are the same model in fp32 and in fp16 panels (bit-identical logits).
+  static std::unique_ptr<GptNeox> random(const NeoxConfig& config, std::uint64_t seed,
+                                         PanelDType storage = PanelDType::kF32);
+  static std::unique_ptr<GptNeox> random(const NeoxConfig& config, std::uint64_t seed,
+                                         PanelDType storage, PanelDType precision);
 
   const NeoxConfig& config() const { return config_; }
+  const NeoxWeights& weights() const { return weights_; }
 
   int vocab_size() const override { return config_.vocab_size; }
   int max_positions() const override { return config_.max_position_embeddings; }
@@ -85,22 +93,18 @@ class GptNeox final : public CausalLm {
   void check_cache(const KvCache& cache, int n_new) const;
   void check_token(Token t) const;
 
-  // The weight matrices, repacked for matmul_packed (the HF-layout copies are released after
-  // packing; NeoxWeights keeps embed_in, the LayerNorm parameters and the biases).
-  struct PackedLayer {
-    PackedWeight qkv, dense, fc, proj;
-  };
-
   NeoxConfig config_;
-  NeoxWeights weights_;
-  std::vector<PackedLayer> packed_;
-  PackedWeight embed_out_;
+  NeoxWeights weights_;  // matrices packed for matmul_packed in the checkpoint's dtype
   RotaryTable rotary_;
   float attn_scale_;
   std::unique_ptr<ScratchPool> pool_;  // reusable scratch buffers (thread-safe), not model state
 };
 
-// Loads config.json + the weights (any layout TensorStore reads) of a checkpoint folder.
+// Loads config.json + the weights (any layout TensorStore reads) of a checkpoint folder, the
+// matrices kept in their stored dtype (load_neox_weights). Before reading any weight, checks that
+// the memory the model will need fits what the machine has (model/memory_check.h): a model too
+// large for the machine is refused with a DataError naming the folder and both sizes, instead of
+// being killed for lack of memory half-way through loading.
 // Throws DataError naming the file and the problem.
 std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir);
 

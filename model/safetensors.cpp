@@ -168,6 +168,7 @@ SafetensorsFile read_safetensors(const std::filesystem::path& path) {
   auto mapping = std::make_shared<const data::MappedFile>(path);
   SafetensorsFile f;
   f.tensors = parse_safetensors(mapping->bytes(), path.string());
+  for (auto& t : f.tensors) t.file_backed = true;
   f.mapping = std::move(mapping);
   return f;
 }

@@ -4,6 +4,9 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -14,6 +17,7 @@
 #include <tbb/parallel_for.h>
 
 #include "data/error.h"
+#include "model/float16.h"
 #include "model/safetensors.h"
 #include "model/torch_checkpoint.h"
 
@@ -68,30 +72,11 @@ std::int64_t element_count(std::span<const std::int64_t> shape) {
 
 namespace {
 
-// IEEE binary16 -> binary32 bit pattern, exact (subnormals normalised, inf/NaN kept).
-std::uint32_t half_to_float_bits(std::uint16_t h) {
-  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
-  std::uint32_t exp = (h >> 10) & 0x1fu;
-  std::uint32_t man = h & 0x3ffu;
-  if (exp == 0) {
-    if (man == 0) return sign;
-    exp = 127 - 15 + 1;  // subnormal half: shift the mantissa until its leading 1 is implicit
-    while ((man & 0x400u) == 0) {
-      man <<= 1;
-      --exp;
-    }
-    man &= 0x3ffu;
-    return sign | (exp << 23) | (man << 13);
-  }
-  if (exp == 31) return sign | 0x7f800000u | (man << 13);
-  return sign | ((exp + 127 - 15) << 23) | (man << 13);
-}
-
 const std::array<float, 65536>& half_table() {
   static const auto table = [] {
     auto t = std::make_unique<std::array<float, 65536>>();
     for (std::uint32_t i = 0; i < 65536; ++i) {
-      (*t)[i] = std::bit_cast<float>(half_to_float_bits(static_cast<std::uint16_t>(i)));
+      (*t)[i] = f16_to_f32(static_cast<std::uint16_t>(i));
     }
     return t;
   }();
@@ -232,12 +217,30 @@ bool convert_to_f32(DType dtype, const std::byte* src, std::size_t count, float*
       for (std::size_t i = 0; i < count; ++i) {
         std::uint16_t h;
         std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = std::bit_cast<float>(static_cast<std::uint32_t>(h) << 16);
+        dst[i] = bf16_to_f32(h);
       }
       return true;
     default:
       return false;
   }
+}
+
+void release_mapped_pages(std::span<const std::byte> bytes) {
+  static const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto b = reinterpret_cast<std::uintptr_t>(bytes.data());
+  const std::uintptr_t first = (b + page - 1) / page * page;  // whole pages only: a partial
+  const std::uintptr_t last = (b + bytes.size()) / page * page;  // page may hold other tensors
+  if (last > first) {
+    // Advice only: a failure changes no data, so it is ignored.
+    (void)::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+  }
+}
+
+void release_tensor_pages(const TensorInfo& t, std::size_t begin, std::size_t end) {
+  if (!t.file_backed) return;
+  end = std::min(end, t.bytes.size());
+  if (begin >= end) return;
+  release_mapped_pages(t.bytes.subspan(begin, end - begin));
 }
 
 TensorStore TensorStore::from_tensors(std::filesystem::path dir, std::string source,
@@ -293,9 +296,8 @@ std::vector<std::string> TensorStore::names() const {
   return out;
 }
 
-void TensorStore::read_f32_into(std::string_view name,
-                                std::span<const std::int64_t> expected_shape,
-                                std::span<float> out) const {
+const TensorInfo& TensorStore::require(std::string_view name,
+                                       std::span<const std::int64_t> expected_shape) const {
   const TensorInfo* t = find(name);
   if (t == nullptr) {
     throw DataError((dir_ / source_.substr(0, source_.find(' '))).string(),
@@ -307,6 +309,13 @@ void TensorStore::read_f32_into(std::string_view name,
                                  shape_string(expected_shape) + ", found " +
                                  shape_string(t->shape));
   }
+  return *t;
+}
+
+void TensorStore::read_f32_into(std::string_view name,
+                                std::span<const std::int64_t> expected_shape,
+                                std::span<float> out) const {
+  const TensorInfo* t = &require(name, expected_shape);
   const auto n = static_cast<std::size_t>(element_count(t->shape));
   if (out.size() != n) {
     throw DataError(t->file, "tensor '" + t->name + "': output buffer holds " +

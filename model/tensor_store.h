@@ -12,6 +12,8 @@
 // they need. Tensors are stored row-major, little-endian, contiguous.
 //
 // Thread safety: immutable after open(); find/read_f32 may be called from any number of threads.
+// Memory: tensors stay in the memory-mapped files; a mapped page counts in the resident set once
+// read, until release_tensor_pages drops it (load_neox_weights does, tensor by tensor).
 // Errors: DataError naming the file (and tensor) for anything missing, malformed or unsupported.
 #pragma once
 
@@ -45,7 +47,19 @@ struct TensorInfo {
   std::vector<std::int64_t> shape;   // empty for a scalar
   std::span<const std::byte> bytes;  // element_count(shape) * dtype_size(dtype) bytes, row-major
   std::string file;                  // the file it came from (for error messages)
+  // True if `bytes` lie in a read-only memory map of `file` (safetensors, stored .bin entries):
+  // release_tensor_pages may then drop them from the resident set.
+  bool file_backed = false;
 };
+
+// Drops from this process's resident set the whole pages inside bytes [begin, end) of `t`
+// (madvise MADV_DONTNEED): a loader that has packed part of a tensor calls it so that the mapped
+// checkpoint does not stay resident next to the packed copy. The bytes stay valid: reading them
+// again faults the pages back in from the file. No-op unless t.file_backed (on heap memory
+// MADV_DONTNEED would zero the data). Thread-safe.
+void release_tensor_pages(const TensorInfo& t, std::size_t begin, std::size_t end);
+// The same on raw bytes. REQUIRES: `bytes` lie in a read-only file mapping (never heap memory).
+void release_mapped_pages(std::span<const std::byte> bytes);
 
 class TensorStore {
  public:
@@ -57,6 +71,11 @@ class TensorStore {
   const TensorInfo* find(std::string_view name) const;
   // Every tensor name, sorted.
   std::vector<std::string> names() const;
+
+  // The tensor `name`, checked to have `expected_shape`: DataError naming file + tensor when it
+  // is missing or has another shape (the same messages as read_f32).
+  const TensorInfo& require(std::string_view name,
+                            std::span<const std::int64_t> expected_shape) const;
 
   // The tensor converted to float32, row-major (F16, BF16 and F32 convert exactly).
   // DataError naming file + tensor when the tensor is missing, when its shape differs from

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -37,7 +38,9 @@ struct Buffers {
 };
 
 // CRC-32 of a mapped entry: 64 MiB chunks in parallel (TBB), combined in order with
-// crc32_combine64, so the value is the plain CRC whatever the thread count.
+// crc32_combine64, so the value is the plain CRC whatever the thread count. Each chunk's pages
+// are dropped from the resident set once checked (release_mapped_pages), so checking a
+// multi-GB checkpoint does not make it resident; the loader reads them again while packing.
 std::uint32_t crc_of(std::span<const std::byte> bytes) {
   constexpr std::size_t kChunk = std::size_t{64} << 20;
   const std::size_t chunks = (bytes.size() + kChunk - 1) / kChunk;
@@ -46,6 +49,7 @@ std::uint32_t crc_of(std::span<const std::byte> bytes) {
     const std::size_t off = c * kChunk;
     const std::size_t n = std::min(kChunk, bytes.size() - off);
     crcs[c] = crc32_z(crc32_z(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(bytes.data() + off), n);
+    release_mapped_pages(bytes.subspan(off, n));
   });
   uLong crc = crc32_z(0L, Z_NULL, 0);
   for (std::size_t c = 0; c < chunks; ++c) {
@@ -190,6 +194,7 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
   buffers->mapping = std::make_unique<data::MappedFile>(path);
   const auto directory = read_zip_directory(buffers->mapping->bytes());
   std::map<std::string, std::span<const std::byte>> storage_bytes;
+  std::set<std::string> mapped_keys;  // storages used in place in the mapping
   int mapped = 0, copied = 0;
   for (const auto& t : pickled) {
     const auto& st = *t.storage;
@@ -224,6 +229,7 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
           throw DataError(file, "archive entry " + entry + " is corrupt: CRC error");
         }
         storage_bytes.emplace(st.key, bytes);
+        mapped_keys.insert(st.key);
         ++mapped;
         continue;
       }
@@ -271,6 +277,7 @@ TorchCheckpoint read_torch_checkpoint(const std::filesystem::path& path) {
     info.dtype = st.dtype;
     info.shape = t.shape;
     info.file = file;
+    info.file_backed = mapped_keys.contains(st.key);
     if (count > 0) {
       info.bytes = storage_bytes.at(st.key).subspan(
           static_cast<std::size_t>(t.storage_offset) * esize, static_cast<std::size_t>(count) * esize);

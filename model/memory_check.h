@@ -1,0 +1,54 @@
+// Will a checkpoint fit in memory? Checked by load_gpt_neox before any weight is read, so a model
+// too large for the machine (pythia-12b in fp16 is 23.8 GB; a 24 GiB machine has less than that
+// to spare) ends with a DataError that names the folder and both sizes, not with the kernel's OOM
+// killer half-way through a minutes-long load.
+//
+// Estimate: the weights stay in their stored dtype (neox_weights.h), so the resident size of a
+// loaded model is about the size of its weight files (packed panels pad each matrix to a multiple
+// of 64 rows; LayerNorm vectors and biases are widened to fp32: both well under 1 %), plus the
+// working memory of scoring (activations, KV caches, logit chunks): budgeted as 5 % + 512 MiB.
+// Available: MemAvailable of /proc/meminfo (free memory plus reclaimable page cache, which
+// includes the checkpoint's own cached pages), lowered by any cgroup memory limit on the way from
+// this process's cgroup to the root (v2 memory.max, v1 memory.limit_in_bytes, minus the usage
+// that is not reclaimable file cache).
+// PYTHIA_SKIP_MEMORY_CHECK=1 turns the check off (e.g. when swap or overcommit is meant to be
+// used); if nothing can be read (no /proc), the check passes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace pythia::model {
+
+struct MemoryLimit {
+  std::uint64_t available = 0;  // bytes this process may still use
+  std::string source;           // what bounded it, e.g. "MemAvailable in /proc/meminfo"
+};
+
+// What this process may still allocate: the smaller of MemAvailable and every cgroup limit's
+// headroom. nullopt if neither can be read.
+std::optional<MemoryLimit> available_memory();
+
+// Bytes of the weight files of the checkpoint folder, for the layout TensorStore::open would pick
+// (model.safetensors, the shards named by model.safetensors.index.json, pytorch_model.bin, the
+// shards of pytorch_model.bin.index.json; missing files count 0: open() reports them). 0 if the
+// folder has none of them.
+std::uint64_t checkpoint_weight_bytes(const std::filesystem::path& dir);
+
+// Resident bytes to budget for a model whose weight files hold `weight_bytes`:
+// weight_bytes + 5 % + 512 MiB.
+std::uint64_t estimate_resident_bytes(std::uint64_t weight_bytes);
+
+// Throws DataError naming `dir` when estimate_resident_bytes(weight_bytes) > limit.available:
+// "<dir>: this model needs about 25.5 GB of memory to load and run (23.8 GB of weights) but
+// only 22.0 GB is available (MemAvailable in /proc/meminfo); ...".
+void check_memory_fits(const std::filesystem::path& dir, std::uint64_t weight_bytes,
+                       const MemoryLimit& limit);
+
+// checkpoint_weight_bytes + available_memory + check_memory_fits, unless
+// PYTHIA_SKIP_MEMORY_CHECK=1 or nothing could be read.
+void check_memory_for_checkpoint(const std::filesystem::path& dir);
+
+}  // namespace pythia::model

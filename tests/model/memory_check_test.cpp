@@ -1,0 +1,142 @@
+// model/memory_check: a checkpoint too large for the machine is refused before loading, with a
+// DataError naming the folder and both sizes (not an OOM kill): the estimate, the refusal
+// message, checkpoint_weight_bytes for every layout, and end to end a pythia-12b-shaped folder
+// (its config.json and a sparse weight file of its fp16 size) through load_gpt_neox and
+// `pythia-harness score` (exit 3).
+#include "model/memory_check.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "data/error.h"
+#include "model/gpt_neox.h"
+#include "tests/test_util.h"
+
+namespace pythia::model {
+namespace {
+
+namespace fs = std::filesystem;
+
+// pythia-12b's config.json (EleutherAI/pythia-12b, transformers 4.40.2 keys).
+const char* const k12bConfig = R"({
+  "architectures": ["GPTNeoXForCausalLM"], "bos_token_id": 0, "eos_token_id": 0,
+  "hidden_act": "gelu", "hidden_size": 5120, "initializer_range": 0.02,
+  "intermediate_size": 20480, "layer_norm_eps": 1e-05, "max_position_embeddings": 2048,
+  "model_type": "gpt_neox", "num_attention_heads": 40, "num_hidden_layers": 36,
+  "rotary_emb_base": 10000, "rotary_pct": 0.25, "tie_word_embeddings": false,
+  "torch_dtype": "float16", "transformers_version": "4.40.2", "use_cache": true,
+  "use_parallel_residual": true, "vocab_size": 50688})";
+
+// A sparse file of `size` bytes (no disk blocks).
+void sparse_file(const fs::path& p, std::uint64_t size) {
+  { std::ofstream(p, std::ios::binary); }
+  fs::resize_file(p, size);
+}
+
+// Bytes of pythia-12b's fp16 weights: 11.85 G parameters x 2.
+std::uint64_t pythia12b_fp16_bytes() {
+  const std::uint64_t C = 5120, I = 20480, V = 50688, L = 36;
+  const std::uint64_t per_layer = 4 * C * C + 2 * C * I + 3 * C + C + I + C + 4 * C;
+  return 2 * (2 * V * C + L * per_layer + 2 * C);
+}
+
+TEST(MemoryCheck, EstimateIsWeightsPlusMargin) {
+  EXPECT_EQ(estimate_resident_bytes(0), std::uint64_t{512} << 20);
+  EXPECT_EQ(estimate_resident_bytes(20'000'000'000), 21'000'000'000 + (std::uint64_t{512} << 20));
+  const auto avail = available_memory();
+  ASSERT_TRUE(avail.has_value()) << "Linux has /proc/meminfo";
+  std::printf("available: %.2f GB (%s); pythia-12b fp16 weights %.2f GB\n", avail->available / 1e9,
+              avail->source.c_str(), pythia12b_fp16_bytes() / 1e9);
+  EXPECT_GT(avail->available, 0u);
+}
+
+TEST(MemoryCheck, RefusalNamesTheFolderAndBothSizes) {
+  const MemoryLimit limit{22'000'000'000, "MemAvailable in /proc/meminfo"};
+  EXPECT_NO_THROW(check_memory_fits("/models/pythia-6.9b", 13'700'000'000, limit));
+  try {
+    check_memory_fits("/models/pythia-12b", 23'800'000'000, limit);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    std::printf("%s\n", msg.c_str());
+    EXPECT_EQ(msg.rfind("/models/pythia-12b: ", 0), 0u) << msg;
+    EXPECT_NE(msg.find("needs about 25.5 GB"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("23.8 GB of weights"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("only 22.0 GB is available (MemAvailable in /proc/meminfo)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("PYTHIA_SKIP_MEMORY_CHECK=1"), std::string::npos) << msg;
+  }
+}
+
+TEST(MemoryCheck, WeightBytesOfEveryLayout) {
+  const fs::path dir = testing::fresh_temp_dir("memcheck_layouts");
+  EXPECT_EQ(checkpoint_weight_bytes(dir), 0u);
+  sparse_file(dir / "pytorch_model-00001-of-00002.bin", 1000);
+  sparse_file(dir / "pytorch_model-00002-of-00002.bin", 234);
+  std::ofstream(dir / "pytorch_model.bin.index.json")
+      << R"({"weight_map": {"a": "pytorch_model-00001-of-00002.bin", "b": "pytorch_model-00002-of-00002.bin", "c": "pytorch_model-00002-of-00002.bin"}})";
+  EXPECT_EQ(checkpoint_weight_bytes(dir), 1234u);
+  sparse_file(dir / "pytorch_model.bin", 5000);
+  EXPECT_EQ(checkpoint_weight_bytes(dir), 5000u);
+  sparse_file(dir / "model-00001-of-00001.safetensors", 777);
+  std::ofstream(dir / "model.safetensors.index.json")
+      << R"({"metadata": {}, "weight_map": {"a": "model-00001-of-00001.safetensors", "m": "missing.safetensors"}})";
+  EXPECT_EQ(checkpoint_weight_bytes(dir), 777u);  // safetensors preferred; a missing shard counts 0
+  sparse_file(dir / "model.safetensors", 42);
+  EXPECT_EQ(checkpoint_weight_bytes(dir), 42u);
+  fs::remove_all(dir);
+}
+
+// A folder shaped like pythia-12b: its config and a sparse model.safetensors of its fp16 size
+// (grown if this machine could hold that), so the check must refuse it before reading a byte.
+fs::path make_fake_12b() {
+  const fs::path dir = testing::fresh_temp_dir("pythia-12b");
+  std::ofstream(dir / "config.json") << k12bConfig;
+  std::uint64_t size = pythia12b_fp16_bytes();
+  if (const auto a = available_memory(); a && estimate_resident_bytes(size) <= a->available)
+    size = 2 * a->available;
+  sparse_file(dir / "model.safetensors", size);
+  return dir;
+}
+
+TEST(MemoryCheck, TooLargeCheckpointIsRefusedBeforeLoading) {
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  const fs::path dir = make_fake_12b();
+  try {
+    (void)load_gpt_neox(dir);
+    FAIL() << "loaded";
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind(dir.string() + ": this model needs about ", 0), 0u) << msg;
+  }
+  // With the check off, loading goes on and fails on the (all-zero) file instead.
+  ::setenv("PYTHIA_SKIP_MEMORY_CHECK", "1", 1);
+  try {
+    (void)load_gpt_neox(dir);
+    FAIL() << "loaded";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()).find("needs about"), std::string::npos) << e.what();
+  }
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  fs::remove_all(dir);
+}
+
+TEST(MemoryCheck, ScoreExitsWithDataErrorNamingTheModel) {
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  const fs::path dir = make_fake_12b();
+  std::ofstream(dir / "in.jsonl") << "{\"ids\": [1, 2, 3]}\n";
+  const auto r = testing::run_harness_stderr("score --model " + dir.string() + " --input " +
+                                             (dir / "in.jsonl").string() + " --output " +
+                                             (dir / "out.jsonl").string());
+  std::printf("%s", r.out.c_str());
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.out.find(dir.string() + ": this model needs about"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace pythia::model
