@@ -1,5 +1,7 @@
 #include "eval/eval_plan.h"
 
+#include <algorithm>
+
 #include "data/error.h"
 #include "tasks/registry.h"
 
@@ -20,6 +22,12 @@ nlohmann::ordered_json EvalPlan::to_json() const {
           {"format", results::to_string(format)},
           {"bootstrap_iters", bootstrap_iters},
           {"log_samples", log_samples}};
+}
+
+model::Workload EvalPlan::workload(int threads) {
+  return {std::max(1, threads), 0,
+          "eval: " + std::to_string(std::max(1, threads)) +
+              " requests in flight (one per thread) of up to max_position_embeddings positions"};
 }
 
 }  // namespace pythia::eval

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "model/memory_check.h"
 #include "results/eval_results.h"
 
 namespace pythia::eval {
@@ -30,6 +31,10 @@ struct EvalPlan {
   void validate() const;
   // tasks, limit, data_dir, format, bootstrap_iters, log_samples. Not output (where, not what).
   nlohmann::ordered_json to_json() const;
+
+  // The KV caches an eval holds at once, for the memory check before loading: one request per
+  // thread (eval/request_scoring.cpp), each up to max_position_embeddings positions.
+  static model::Workload workload(int threads);
 };
 
 }  // namespace pythia::eval

@@ -41,7 +41,7 @@ int run_eval(const Args& args) {
   if (mo.threads < 0) throw UsageError("--threads must be >= 0");
   const eval::EvalPlan plan = to_eval_plan(o);  // every flag checked before the model loads
   const ThreadSetup threads(mo.threads);
-  const LoadedModel lm = load_model_from_options(mo);
+  const LoadedModel lm = load_model_from_options(mo, eval::EvalPlan::workload(threads.threads()));
   const model::Tokenizer tok = model::Tokenizer::from_file(
       tokenizer_path.empty() ? model::Tokenizer::locate(lm.dir) : std::filesystem::path(tokenizer_path));
   const results::EvalRun run = eval::run_eval_job(*lm.model, tok, lm.name, lm.revision, plan);

@@ -88,7 +88,11 @@ int run_score(const Args& args) {
   if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
 
   ThreadSetup threads(o.model.threads);
-  const LoadedModel lm = load_model_from_options(o.model);
+  // KV caches at once: one long sequence (up to max_position_embeddings), or threads short ones of
+  // < kLongSequence positions (threads / 8 caches of 2048 positions, rounded up).
+  const LoadedModel lm = load_model_from_options(
+      o.model, model::Workload{1 + (threads.threads() + 7) / 8, 0,
+                               "score: one sequence of up to max_position_embeddings positions"});
   const model::CausalLm& m = *lm.model;
   const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 

@@ -183,7 +183,16 @@ int run_sweep(const Args& args) {
   plan.load = [&](const std::string& revision) {
     ModelOptions one = f.model;
     one.revision = revision;
-    LoadedModel loaded = load_model_from_options(one);
+    // The memory check counts the larger KV working set of the two jobs (they run one after the
+    // other on a checkpoint); an eval's caches are counted at 2048 positions for the comparison.
+    model::Workload work;
+    if (eval_plan) work = eval::EvalPlan::workload(threads.threads());
+    if (scan_plan) {
+      const model::Workload m = scan_plan->workload(threads.threads());
+      const auto size = [](const model::Workload& w) { return w.sequences * (w.positions > 0 ? w.positions : 2048); };
+      if (!eval_plan || size(m) > size(work)) work = m;
+    }
+    LoadedModel loaded = load_model_from_options(one, work);
     if (eval_plan && !tokenizer) {
       const fs::path tok = f.tokenizer.empty() ? model::Tokenizer::locate(loaded.dir) : fs::path(f.tokenizer);
       tokenizer = std::make_shared<const model::Tokenizer>(model::Tokenizer::from_file(tok));

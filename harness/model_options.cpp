@@ -21,7 +21,7 @@ void add_model_options(po::options_description& desc, ModelOptions& o) {
        "worker threads (0 = all cores); results do not depend on it");
 }
 
-LoadedModel load_model_from_options(const ModelOptions& o) {
+LoadedModel load_model_from_options(const ModelOptions& o, const model::Workload& work) {
   if (o.model.empty()) throw UsageError("--model is required");
   if (o.threads < 0) throw UsageError("--threads must be >= 0");
   const model::ResolvedModel r = model::resolve_model(o.model, o.revision);
@@ -29,7 +29,7 @@ LoadedModel load_model_from_options(const ModelOptions& o) {
   lm.name = r.name;
   lm.revision = r.revision;
   lm.dir = r.dir;
-  lm.model = model::load_gpt_neox(r.dir);
+  lm.model = model::load_gpt_neox(r.dir, work);
   return lm;
 }
 

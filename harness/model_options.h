@@ -37,7 +37,9 @@ struct LoadedModel {
   std::unique_ptr<model::GptNeox> model;
 };
 
-// Resolves (model/model_resolver.h) and loads (model::load_gpt_neox) the model of `o`.
-LoadedModel load_model_from_options(const ModelOptions& o);
+// Resolves (model/model_resolver.h) and loads (model::load_gpt_neox) the model of `o`; `work`
+// declares the KV caches the command will hold at once, for the memory check before loading
+// (model/memory_check.h).
+LoadedModel load_model_from_options(const ModelOptions& o, const model::Workload& work = {});
 
 }  // namespace pythia::harness

@@ -1,5 +1,7 @@
 #include "memorization/scan_plan.h"
 
+#include <algorithm>
+
 #include "data/error.h"
 
 namespace pythia::memorization {
@@ -68,6 +70,17 @@ J ScanPlan::to_json() const {
            {"checksums", to_string(checksums)},
            {"verify_sha256", verify_sha256.string()},
            {"any_layout", any_layout}};
+}
+
+model::Workload ScanPlan::workload(int threads) const {
+  const int blocks = std::max(2, threads);
+  model::Workload w;
+  w.sequences = static_cast<std::int64_t>(blocks) * batch_size;
+  w.positions = prefix_len + continuation_len;
+  w.what = "memorize: " + std::to_string(blocks) + " blocks in flight x " +
+           std::to_string(batch_size) + " rows (--batch-size) x " + std::to_string(w.positions) +
+           " positions";
+  return w;
 }
 
 }  // namespace pythia::memorization

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "memorization/row_range.h"
+#include "model/memory_check.h"
 #include "memorization/scanner.h"
 
 namespace pythia::memorization {
@@ -67,6 +68,11 @@ struct ScanPlan {
   // checksums, verify_sha256, any_layout. Not output, batch_size or progress (they change no
   // result). Deterministic key order.
   nlohmann::ordered_json to_json() const;
+
+  // The KV caches the scan holds at once, for the memory check before loading: the job's
+  // pipeline scores max(2, threads) blocks concurrently, each allocating batch_size caches of
+  // P + L positions (memorization/scan_job.cpp).
+  model::Workload workload(int threads) const;
 };
 
 }  // namespace pythia::memorization

@@ -403,9 +403,10 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
     caches[static_cast<std::size_t>(b)]->append(tokens.subspan(static_cast<std::size_t>(b), 1));
 }
 
-std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir) {
+std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir,
+                                       const Workload& work) {
   NeoxConfig config = read_neox_config(checkpoint_dir / "config.json");
-  check_memory_for_checkpoint(checkpoint_dir);
+  check_memory_for_checkpoint(checkpoint_dir, config, work);
   const TensorStore store = TensorStore::open(checkpoint_dir);
   NeoxWeights weights = load_neox_weights(store, config);
   return std::make_unique<GptNeox>(std::move(config), std::move(weights));

@@ -30,6 +30,7 @@
 #include "model/causal_lm.h"
 #include "model/gemm.h"
 #include "model/kernels.h"
+#include "model/memory_check.h"
 #include "model/neox_config.h"
 #include "model/neox_weights.h"
 
@@ -104,8 +105,10 @@ class GptNeox final : public CausalLm {
 // matrices kept in their stored dtype (load_neox_weights). Before reading any weight, checks that
 // the memory the model will need fits what the machine has (model/memory_check.h): a model too
 // large for the machine is refused with a DataError naming the folder and both sizes, instead of
-// being killed for lack of memory half-way through loading.
+// being killed for lack of memory half-way through loading; `work` declares the KV caches the
+// caller will hold at once, which count too.
 // Throws DataError naming the file and the problem.
-std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir);
+std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_dir,
+                                       const Workload& work = {});
 
 }  // namespace pythia::model

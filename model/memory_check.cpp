@@ -159,25 +159,38 @@ std::uint64_t estimate_resident_bytes(std::uint64_t weight_bytes) {
   return weight_bytes + weight_bytes / 20 + (std::uint64_t{512} << 20);
 }
 
-void check_memory_fits(const fs::path& dir, std::uint64_t weight_bytes, const MemoryLimit& limit) {
-  const std::uint64_t need = estimate_resident_bytes(weight_bytes);
+std::uint64_t kv_cache_bytes(const NeoxConfig& c, const Workload& w) {
+  const std::int64_t positions = w.positions > 0 ? w.positions : c.max_position_embeddings;
+  if (w.sequences <= 0 || positions <= 0) return 0;
+  return std::uint64_t{2} * static_cast<std::uint64_t>(c.num_hidden_layers) *
+         static_cast<std::uint64_t>(c.hidden_size) * sizeof(float) *
+         static_cast<std::uint64_t>(positions) * static_cast<std::uint64_t>(w.sequences);
+}
+
+void check_memory_fits(const fs::path& dir, std::uint64_t weight_bytes, const MemoryLimit& limit,
+                       std::uint64_t kv_bytes, const std::string& kv_what) {
+  const std::uint64_t need = estimate_resident_bytes(weight_bytes) + kv_bytes;
   if (need <= limit.available) return;
+  std::string kv;
+  if (kv_bytes > 0)
+    kv = " + " + gb(kv_bytes) + " of KV caches (" + kv_what +
+         "; fewer --threads or a smaller --batch-size lower them)";
   throw DataError(dir.string(),
                   "this model needs about " + gb(need) + " of memory to load and run (" +
                       gb(weight_bytes) + " of weights, kept in their stored dtype, + 5 % + 512 MiB "
-                      "of working memory) but only " + gb(limit.available) + " is available (" +
-                      limit.source + "); not loading it. Use a machine with more memory, a "
-                      "smaller model, or set PYTHIA_SKIP_MEMORY_CHECK=1 to try anyway");
+                      "of working memory" + kv + ") but only " + gb(limit.available) +
+                      " is available (" + limit.source + "); not loading it. Use a machine with "
+                      "more memory, a smaller model, or set PYTHIA_SKIP_MEMORY_CHECK=1 to try anyway");
 }
 
-void check_memory_for_checkpoint(const fs::path& dir) {
+void check_memory_for_checkpoint(const fs::path& dir, const NeoxConfig& config, const Workload& work) {
   if (const char* skip = std::getenv("PYTHIA_SKIP_MEMORY_CHECK"); skip != nullptr && std::string_view(skip) == "1")
     return;
   const std::uint64_t weights = checkpoint_weight_bytes(dir);
   if (weights == 0) return;
   const auto limit = available_memory();
   if (!limit) return;
-  check_memory_fits(dir, weights, *limit);
+  check_memory_fits(dir, weights, *limit, kv_cache_bytes(config, work), work.what);
 }
 
 }  // namespace pythia::model

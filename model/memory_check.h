@@ -6,7 +6,12 @@
 // Estimate: the weights stay in their stored dtype (neox_weights.h), so the resident size of a
 // loaded model is about the size of its weight files (packed panels pad each matrix to a multiple
 // of 64 rows; LayerNorm vectors and biases are widened to fp32: both well under 1 %), plus the
-// working memory of scoring (activations, KV caches, logit chunks): budgeted as 5 % + 512 MiB.
+// working memory of scoring: activations and logit chunks budgeted as 5 % + 512 MiB, plus the KV
+// caches the command will hold at once (Workload, declared by the command from its plan: e.g.
+// `memorize` holds max(2, threads) blocks of --batch-size rows of P+L positions; eval and score
+// one sequence of up to max_position_embeddings positions per thread). A KV cache position costs
+// 2 (k, v) x layers x hidden x 4 bytes: 1 MiB on pythia-6.9b, so 64 rows x 64 tokens x 2 blocks
+// is 8 GiB, more than half the model's 13.7 GB of weights.
 // Available: MemAvailable of /proc/meminfo (free memory plus reclaimable page cache, which
 // includes the checkpoint's own cached pages), lowered by any cgroup memory limit on the way from
 // this process's cgroup to the root (v2 memory.max, v1 memory.limit_in_bytes, minus the usage
@@ -20,7 +25,20 @@
 #include <optional>
 #include <string>
 
+#include "model/neox_config.h"
+
 namespace pythia::model {
+
+// The memory a run will use besides the weights, declared by the command that loads the model.
+struct Workload {
+  std::int64_t sequences = 0;  // KV caches allocated at once (all sequences in flight)
+  std::int64_t positions = 0;  // capacity of each; 0 = the model's max_position_embeddings
+  std::string what;            // how they arise, for the error, e.g. "memorize: 2 blocks x 64 rows"
+};
+
+// Bytes of the KV caches of `w` for a model of config c: sequences x positions x 2 (k, v) x
+// layers x hidden x 4.
+std::uint64_t kv_cache_bytes(const NeoxConfig& c, const Workload& w);
 
 struct MemoryLimit {
   std::uint64_t available = 0;  // bytes this process may still use
@@ -41,14 +59,17 @@ std::uint64_t checkpoint_weight_bytes(const std::filesystem::path& dir);
 // weight_bytes + 5 % + 512 MiB.
 std::uint64_t estimate_resident_bytes(std::uint64_t weight_bytes);
 
-// Throws DataError naming `dir` when estimate_resident_bytes(weight_bytes) > limit.available:
-// "<dir>: this model needs about 25.5 GB of memory to load and run (23.8 GB of weights) but
-// only 22.0 GB is available (MemAvailable in /proc/meminfo); ...".
+// Throws DataError naming `dir` when estimate_resident_bytes(weight_bytes) + kv_bytes >
+// limit.available: "<dir>: this model needs about 25.5 GB of memory to load and run (23.8 GB of
+// weights ...) but only 22.0 GB is available (MemAvailable in /proc/meminfo); ...". When kv_bytes
+// > 0 the message names them and `kv_what`, and says which flags lower them.
 void check_memory_fits(const std::filesystem::path& dir, std::uint64_t weight_bytes,
-                       const MemoryLimit& limit);
+                       const MemoryLimit& limit, std::uint64_t kv_bytes = 0,
+                       const std::string& kv_what = "");
 
-// checkpoint_weight_bytes + available_memory + check_memory_fits, unless
-// PYTHIA_SKIP_MEMORY_CHECK=1 or nothing could be read.
-void check_memory_for_checkpoint(const std::filesystem::path& dir);
+// checkpoint_weight_bytes + kv_cache_bytes(config, work) + available_memory + check_memory_fits,
+// unless PYTHIA_SKIP_MEMORY_CHECK=1 or nothing could be read.
+void check_memory_for_checkpoint(const std::filesystem::path& dir, const NeoxConfig& config,
+                                 const Workload& work = {});
 
 }  // namespace pythia::model

@@ -2,7 +2,9 @@
 // DataError naming the folder and both sizes (not an OOM kill): the estimate, the refusal
 // message, checkpoint_weight_bytes for every layout, and end to end a pythia-12b-shaped folder
 // (its config.json and a sparse weight file of its fp16 size) through load_gpt_neox and
-// `pythia-harness score` (exit 3).
+// `pythia-harness score` (exit 3); the KV caches a command declares (Workload) count too:
+// kv_cache_bytes agrees with what KvCache allocates, and `memorize` refuses a model whose
+// weights fit but whose --batch-size caches do not, naming them.
 #include "model/memory_check.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +17,7 @@
 
 #include "data/error.h"
 #include "model/gpt_neox.h"
+#include "model/kv_cache.h"
 #include "tests/test_util.h"
 
 namespace pythia::model {
@@ -135,6 +138,70 @@ TEST(MemoryCheck, ScoreExitsWithDataErrorNamingTheModel) {
   std::printf("%s", r.out.c_str());
   EXPECT_EQ(r.code, 3);
   EXPECT_NE(r.out.find(dir.string() + ": this model needs about"), std::string::npos) << r.out;
+  fs::remove_all(dir);
+}
+
+TEST(MemoryCheck, KvCacheBytesIsWhatKvCacheAllocates) {
+  NeoxConfig c;
+  c.hidden_size = 32;
+  c.num_attention_heads = 4;
+  c.num_hidden_layers = 3;
+  c.max_position_embeddings = 16;
+  const KvCache cache(c.num_hidden_layers, c.num_attention_heads, c.head_dim(), 10);
+  // One layer's k block, times k and v, times the layers.
+  const auto layer_bytes = static_cast<std::uint64_t>(cache.k(1) - cache.k(0)) * sizeof(float);
+  EXPECT_EQ(kv_cache_bytes(c, Workload{1, 10, ""}), 2 * 3 * layer_bytes);
+  EXPECT_EQ(kv_cache_bytes(c, Workload{5, 10, ""}), 5 * 2 * 3 * layer_bytes);
+  EXPECT_EQ(kv_cache_bytes(c, Workload{1, 0, ""}), kv_cache_bytes(c, Workload{1, 16, ""}));  // 0: max
+  EXPECT_EQ(kv_cache_bytes(c, Workload{}), 0u);
+  // pythia-6.9b: 1 MiB per position, so memorize's default 2 blocks x 64 rows x 64 positions is 8 GiB.
+  NeoxConfig big;
+  big.hidden_size = 4096;
+  big.num_attention_heads = 32;
+  big.num_hidden_layers = 32;
+  EXPECT_EQ(kv_cache_bytes(big, Workload{1, 1, ""}), std::uint64_t{1} << 20);
+  EXPECT_EQ(kv_cache_bytes(big, Workload{128, 64, ""}), std::uint64_t{8} << 30);
+}
+
+TEST(MemoryCheck, RefusalNamesTheKvCaches) {
+  const MemoryLimit limit{22'000'000'000, "MemAvailable in /proc/meminfo"};
+  EXPECT_NO_THROW(check_memory_fits("/m/6.9b", 13'700'000'000, limit, std::uint64_t{4} << 30, "x"));
+  try {
+    check_memory_fits("/m/6.9b", 13'700'000'000, limit, std::uint64_t{8} << 30, "memorize: 2 blocks");
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    std::printf("%s\n", msg.c_str());
+    EXPECT_EQ(msg.rfind("/m/6.9b: this model needs about 23.5 GB", 0), 0u) << msg;
+    EXPECT_NE(msg.find("+ 8.6 GB of KV caches (memorize: 2 blocks; fewer --threads or a smaller "
+                       "--batch-size lower them)"), std::string::npos) << msg;
+  }
+}
+
+// memorize on a folder whose weights fit this machine with ~5.75 GB to spare but whose default
+// KV caches (2+ blocks x 64 rows x 64 positions, 1.4 MiB per position at pythia-12b's width)
+// do not: refused before loading, naming the caches; with --batch-size 1 the check passes and
+// the load fails on the all-zero weight file instead.
+TEST(MemoryCheck, MemorizeCountsItsKvCaches) {
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  const auto avail = available_memory();
+  ASSERT_TRUE(avail.has_value());
+  const std::uint64_t margin = std::uint64_t{512} << 20, spare = 5'750'000'000;
+  if (avail->available < margin + spare + 1'000'000'000) GTEST_SKIP() << "too little memory to set up";
+  const fs::path dir = testing::fresh_temp_dir("kv-refusal");
+  std::ofstream(dir / "config.json") << k12bConfig;
+  sparse_file(dir / "model.safetensors", (avail->available - margin - spare) * 20 / 21);
+  const std::string cmd = "memorize --model " + dir.string() + " --data " + (dir / "none").string() +
+                          " --start 0 --end 8 --output " + (dir / "out").string();
+  const auto r = testing::run_harness_stderr(cmd);
+  std::printf("%s", r.out.c_str());
+  EXPECT_EQ(r.code, 3);
+  EXPECT_NE(r.out.find(dir.string() + ": this model needs about"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("of KV caches (memorize: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("x 64 rows (--batch-size) x 64 positions"), std::string::npos) << r.out;
+  const auto small = testing::run_harness_stderr(cmd + " --batch-size 1");
+  EXPECT_NE(small.code, 0);
+  EXPECT_EQ(small.out.find("needs about"), std::string::npos) << small.out;
   fs::remove_all(dir);
 }
 
