@@ -48,17 +48,20 @@ def _json_array(path):
 
 
 def _wikitext(path):
-    # lm-eval v0.3.0 lm_eval/datasets/wikitext/wikitext.py _generate_examples (document level)
+    # lm-eval v0.3.0 lm_eval/datasets/wikitext/wikitext.py _generate_examples (document level),
+    # as stated in shared/data/tasks/SOURCES.md ("wikitext")
     with open_text(path) as f:
         data = f.read().split("\n")
-    out, page = [], []
+    out, buf = [], []
     for line in data:
-        if line.startswith(" = ") and not line.startswith(" = = ") and page:
-            out.append({"page": "\n".join(page)})
-            page = []
-        page.append(line)
-    if page:
-        out.append({"page": "\n".join(page)})
+        r = line.replace("= = =", "===").replace("= =", "==").strip()
+        if r.startswith("= ") and r.endswith(" ="):
+            text = "\n".join(buf)
+            if text.strip():
+                out.append({"page": text})
+            buf = []
+        buf.append(line)
+    out.append({"page": "\n".join(buf)})
     return out
 
 
