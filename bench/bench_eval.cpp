@@ -4,7 +4,11 @@
 // model), on the first --docs documents of each task from tests/fixtures/tasks.
 // Figures are comparable as ratios inside one run (same machine, same moment).
 //
-// Usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...]
+// --num-fewshot K (default 0 and 5: both are measured) builds lm-eval's K-shot contexts
+// (tasks/fewshot.h; few-shot pools of tests/fixtures/tasks, SAMPLE training files); wikitext is
+// skipped for K > 0 (its requests ignore the context).
+//
+// Usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...] [--num-fewshot 0,5]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +22,7 @@
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
 #include "model/tokenizer.h"
+#include "tasks/fewshot.h"
 #include "tasks/registry.h"
 
 namespace {
@@ -31,6 +36,7 @@ int main(int argc, char** argv) {
   std::int64_t docs = 24;
   std::vector<int> thread_counts = {1, 2};
   std::vector<std::string> names = pythia::tasks::task_names();
+  std::vector<int> shots = {0, 5};
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--docs" && i + 1 < argc) {
@@ -40,8 +46,12 @@ int main(int argc, char** argv) {
       for (const auto& t : split_commas(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else if (a == "--tasks" && i + 1 < argc) {
       names = split_commas(argv[++i]);
+    } else if (a == "--num-fewshot" && i + 1 < argc) {
+      shots.clear();
+      for (const auto& k : split_commas(argv[++i])) shots.push_back(std::atoi(k.c_str()));
     } else {
-      std::fprintf(stderr, "usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...]\n");
+      std::fprintf(stderr,
+                   "usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...] [--num-fewshot 0,5]\n");
       return 2;
     }
   }
@@ -54,11 +64,14 @@ int main(int argc, char** argv) {
   std::printf("model: pythia-70m shape (random weights), first %lld documents per task "
               "(wikitext: min(N, 8) pages)\n\n",
               static_cast<long long>(docs));
-  std::printf("%-15s %7s %9s %9s %8s %11s %11s\n", "task", "threads", "requests", "tokens",
-              "seconds", "requests/s", "tokens/s");
+  std::printf("%-15s %5s %7s %9s %9s %8s %11s %11s\n", "task", "shots", "threads", "requests",
+              "tokens", "seconds", "requests/s", "tokens/s");
+  for (const int k : shots)
   for (const auto& name : names) {
+    if (k > 0 && name == "wikitext") continue;
     auto task = pythia::tasks::make_task(name);
     task->load(src / "tests/fixtures/tasks", docs);
+    pythia::tasks::apply_fewshot(*task, k, src / "tests/fixtures/tasks");
     double base_tps = 0.0;
     for (int t : thread_counts) {
       pythia::harness::ThreadSetup threads(t);
@@ -69,7 +82,7 @@ int main(int argc, char** argv) {
       const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       const double tps = static_cast<double>(ev.positions) / sec;
       if (base_tps == 0.0) base_tps = tps;
-      std::printf("%-15s %7d %9zu %9llu %8.2f %11.1f %11.0f  (x%.2f vs %d thread)\n", name.c_str(), t,
+      std::printf("%-15s %5d %7d %9zu %9llu %8.2f %11.1f %11.0f  (x%.2f vs %d thread)\n", name.c_str(), k, t,
                   ev.records.size(), static_cast<unsigned long long>(ev.positions), sec,
                   static_cast<double>(ev.records.size()) / sec, tps, tps / base_tps, thread_counts[0]);
     }

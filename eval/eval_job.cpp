@@ -13,6 +13,7 @@
 #include "data/progress.h"
 #include "eval/evaluator.h"
 #include "results/output_layout.h"
+#include "tasks/fewshot.h"
 #include "tasks/registry.h"
 
 namespace pythia::eval {
@@ -69,6 +70,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
     if (t->size() == 0) {
       throw DataError((data_dir / n).string(), "no documents in " + t->data_files().front());
     }
+    tasks::apply_fewshot(*t, o.num_fewshot, data_dir);
     if (t->n_original() != tasks::real_split_docs(n)) {
       std::fprintf(stderr,
                    "note: %s has %lld documents in %s, the real split has %lld — numbers are not "

@@ -13,15 +13,18 @@ void EvalPlan::validate() const {
   if (limit && *limit < 1) throw UsageError("--limit must be a positive count (or -1 = all)");
   if (bootstrap_iters < 0) throw UsageError("--bootstrap-iters must be >= 0");
   if (data_dir.empty()) throw UsageError("no task data folder (--data-dir)");
+  if (num_fewshot < 0) throw UsageError("--num-fewshot must be >= 0");
 }
 
 nlohmann::ordered_json EvalPlan::to_json() const {
-  return {{"tasks", tasks},
+  nlohmann::ordered_json j = {{"tasks", tasks},
           {"limit", limit ? nlohmann::ordered_json(*limit) : nlohmann::ordered_json(nullptr)},
           {"data_dir", data_dir.string()},
           {"format", results::to_string(format)},
           {"bootstrap_iters", bootstrap_iters},
           {"log_samples", log_samples}};
+  if (num_fewshot > 0) j["num_fewshot"] = num_fewshot;
+  return j;
 }
 
 model::Workload EvalPlan::workload(int threads) {

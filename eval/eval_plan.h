@@ -26,10 +26,13 @@ struct EvalPlan {
   bool log_samples = false;                  // also samples_<task>.jsonl and docs_<task>.jsonl
   results::ResultsLayout format = results::ResultsLayout::kLmEvalV04;
   std::int64_t bootstrap_iters = 100000;     // lm-eval default; 0 = no bootstrap stderrs
+  int num_fewshot = 0;                       // lm-eval --num_fewshot (tasks/fewshot.h), seed 1234
 
-  // Throws UsageError: no tasks, an unknown task, limit < 1, bootstrap_iters < 0, no data_dir.
+  // Throws UsageError: no tasks, an unknown task, limit < 1, bootstrap_iters < 0, no data_dir,
+  // num_fewshot < 0.
   void validate() const;
-  // tasks, limit, data_dir, format, bootstrap_iters, log_samples. Not output (where, not what).
+  // tasks, limit, data_dir, format, bootstrap_iters, log_samples, and num_fewshot when > 0 (so
+  // zero-shot identities are unchanged). Not output (where, not what).
   nlohmann::ordered_json to_json() const;
 
   // The KV caches an eval holds at once, for the memory check before loading: one request per

@@ -106,10 +106,11 @@ TaskEvaluation evaluate_task(const tasks::Task& task, const model::CausalLm& lm,
   }
   ev.result.task = task.name();
   ev.result.version = task.version();
-  ev.result.num_fewshot = 0;
+  ev.result.num_fewshot = task.num_fewshot();
   ev.result.n_original = task.n_original();
   ev.result.n_effective = n_docs;
   ev.result.task_config = task.config();
+  if (task.num_fewshot() > 0) ev.result.task_config["num_fewshot"] = task.num_fewshot();
   if (n_docs > 0) ev.result.metrics = tasks::aggregate(task.metrics(), ev.docs, settings.bootstrap_iters, order);
   return ev;
 }

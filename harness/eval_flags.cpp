@@ -15,7 +15,13 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
   desc.add_options()
       ("tasks", po::value(&o.tasks)->default_value(o.tasks),
        ("comma-separated lm-evaluation-harness task names, or 'all' (" + names +
-        "); zero-shot, prompts and metrics of lm-eval v0.4").c_str())
+        "); prompts and metrics of lm-eval v0.4").c_str())
+      ("num-fewshot", po::value(&o.num_fewshot)->default_value(o.num_fewshot),
+       "K examples before every prompt, drawn as lm-eval v0.4 does (fewshot seed 1234, one "
+       "generator per task in document order; from the training split — piqa/train.jsonl + "
+       "train-labels.lst, winogrande/train_xl.jsonl + train_xl-labels.lst, "
+       "arc_*/ARC-*-Train.jsonl, sciq/train.json — or, for lambada_openai, its own test split; "
+       "wikitext ignores it). Recorded as num_fewshot / n-shot in results.json")
       ("limit", po::value(&o.limit)->default_value(o.limit),
        "evaluate only the first N documents of each task (lm-eval --limit); -1 = all")
       ("data-dir", po::value(&o.data_dir),
@@ -55,6 +61,7 @@ eval::EvalPlan to_eval_plan(const EvalFlags& f) {
   p.log_samples = f.log_samples;
   p.format = results::parse_results_layout(f.format);
   p.bootstrap_iters = f.bootstrap_iters;
+  p.num_fewshot = f.num_fewshot;
   p.validate();
   return p;
 }

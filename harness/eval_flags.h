@@ -22,9 +22,11 @@ struct EvalFlags {
   bool log_samples = false;               // --log-samples
   std::string format = "lm-eval";         // --format: lm-eval | pythia-v0
   std::int64_t bootstrap_iters = 100000;  // --bootstrap-iters (lm-eval default)
+  int num_fewshot = 0;                    // --num-fewshot
 };
 
-// Registers --tasks, --limit, --data-dir, --output, --log-samples, --format, --bootstrap-iters.
+// Registers --tasks, --limit, --data-dir, --output, --log-samples, --format, --bootstrap-iters,
+// --num-fewshot.
 void add_eval_options(boost::program_options::options_description& desc, EvalFlags& f);
 
 // $PYTHIA_DATA_DIR if set, else "data/tasks" (relative to the working directory).

@@ -47,18 +47,20 @@ struct ArcDoc {
 
 class Arc final : public DocTask<MultipleChoiceTask, ArcDoc> {
  public:
-  Arc(std::string name, std::string file, std::string dataset_name)
+  Arc(std::string name, std::string file, std::string train_file, std::string dataset_name)
       : DocTask(true),
         name_(std::move(name)),
         file_(std::move(file)),
+        train_file_(std::move(train_file)),
         dataset_name_(std::move(dataset_name)) {}
   const std::string& name() const override { return name_; }
   double version() const override { return 1.0; }
   nlohmann::json config() const override { return arc_config(name_, dataset_name_, metrics()); }
   std::vector<std::string> data_files() const override { return {name_ + "/" + file_}; }
 
-  McPrompt prompt(std::int64_t d) const override {
-    const ArcDoc& x = doc(d);
+  FewshotSource fewshot_source() const override { return {.split = "train"}; }
+  McPrompt prompt(std::int64_t d) const override { return prompt_of(doc(d)); }
+  McPrompt prompt_of(const ArcDoc& x) const {
     McPrompt p;
     p.contexts = {"Question: " + x.question + "\nAnswer:"};
     p.choices = x.texts;
@@ -70,7 +72,21 @@ class Arc final : public DocTask<MultipleChoiceTask, ArcDoc> {
 
  protected:
   std::vector<ArcDoc> read_docs(const std::filesystem::path& dir) const override {
-    const auto path = data::locate_task_file(dir, name_, file_, kWhere);
+    return read_file(dir, file_);
+  }
+  // The training split (few-shot pool): ARC-*-Train.jsonl of the same release.
+  std::vector<ArcDoc> read_fewshot_docs(const std::filesystem::path& dir) const override {
+    return read_file(dir, train_file_);
+  }
+  std::string render_example(const ArcDoc& x) const override { return mc_fewshot_example(prompt_of(x)); }
+  bool same_row(const ArcDoc& a, const ArcDoc& b) const override {
+    return a.id == b.id && a.question == b.question && a.texts == b.texts && a.labels == b.labels &&
+           a.gold == b.gold;
+  }
+
+ private:
+  std::vector<ArcDoc> read_file(const std::filesystem::path& dir, const std::string& file) const {
+    const auto path = data::locate_task_file(dir, name_, file, kWhere);
     std::vector<ArcDoc> docs;
     for_each_record(path, [&](const nlohmann::json& j, const std::string& w) {
       ArcDoc x;
@@ -92,17 +108,17 @@ class Arc final : public DocTask<MultipleChoiceTask, ArcDoc> {
     return docs;
   }
 
- private:
-  std::string name_, file_, dataset_name_;
+  std::string name_, file_, train_file_, dataset_name_;
 };
 
 }  // namespace
 
 std::unique_ptr<Task> make_arc_easy() {
-  return std::make_unique<Arc>("arc_easy", "ARC-Easy-Test.jsonl", "ARC-Easy");
+  return std::make_unique<Arc>("arc_easy", "ARC-Easy-Test.jsonl", "ARC-Easy-Train.jsonl", "ARC-Easy");
 }
 std::unique_ptr<Task> make_arc_challenge() {
-  return std::make_unique<Arc>("arc_challenge", "ARC-Challenge-Test.jsonl", "ARC-Challenge");
+  return std::make_unique<Arc>("arc_challenge", "ARC-Challenge-Test.jsonl", "ARC-Challenge-Train.jsonl",
+                               "ARC-Challenge");
 }
 
 }  // namespace pythia::tasks

@@ -44,8 +44,13 @@ class LambadaOpenAi final : public DocTask<Task, LambadaDoc> {
 
   std::vector<Request> requests(std::int64_t d) const override {
     const auto [context, target] = lambada_split(doc(d).text);
-    return {Request{RequestType::kLoglikelihood, d, 0, context, target}};
+    return {Request{RequestType::kLoglikelihood, d, 0, fewshot_prefix(d) + context, target}};
   }
+
+  // No training or validation split: lm-eval draws examples from the test split itself (the
+  // whole split, whatever --limit), without excluding the scored document (fewshot split null !=
+  // test_split "test"), so an example can be the document itself.
+  FewshotSource fewshot_source() const override { return {.split = "test"}; }
 
   DocResult process(std::int64_t d, const std::vector<RequestAnswer>& answers) const override {
     DocResult r;
@@ -56,6 +61,16 @@ class LambadaOpenAi final : public DocTask<Task, LambadaDoc> {
   }
 
  protected:
+  std::vector<LambadaDoc> read_fewshot_docs(const std::filesystem::path& dir) const override {
+    return read_docs(dir);
+  }
+  // doc_to_text + target_delimiter " " + doc_to_target (which starts with its own space).
+  std::string render_example(const LambadaDoc& x) const override {
+    const auto [context, target] = lambada_split(x.text);
+    return context + " " + target;
+  }
+  bool same_row(const LambadaDoc& a, const LambadaDoc& b) const override { return a.text == b.text; }
+
   std::vector<LambadaDoc> read_docs(const std::filesystem::path& dir) const override {
     const auto path = data::locate_task_file(
         dir, "lambada_openai", "lambada_test.jsonl",

@@ -17,6 +17,12 @@ std::size_t first_argmax(const std::vector<double>& v) {
 }
 }  // namespace
 
+std::string mc_fewshot_example(const McPrompt& p) {
+  const auto gold = static_cast<std::size_t>(p.gold);
+  if (p.contexts.size() > 1) return p.choices.at(gold) + p.continuations.at(0);
+  return p.contexts.at(0) + " " + p.choices.at(gold);
+}
+
 double mc_acc(const std::vector<double>& lls, int gold) {
   return first_argmax(lls) == static_cast<std::size_t>(gold) ? 1.0 : 0.0;
 }
@@ -39,6 +45,7 @@ std::vector<MetricSpec> MultipleChoiceTask::metrics() const {
 std::vector<Request> MultipleChoiceTask::requests(std::int64_t doc) const {
   const McPrompt p = prompt(doc);
   const std::size_t n = p.choices.size();
+  const std::string& prefix = fewshot_prefix(doc);
   std::vector<Request> out;
   out.reserve(n);
   for (std::size_t i = 0; i < n; ++i) {
@@ -46,7 +53,7 @@ std::vector<Request> MultipleChoiceTask::requests(std::int64_t doc) const {
     r.type = RequestType::kLoglikelihood;
     r.doc_id = doc;
     r.idx = static_cast<int>(i);
-    r.context = p.contexts.size() == 1 ? p.contexts[0] : p.contexts.at(i);
+    r.context = prefix + (p.contexts.size() == 1 ? p.contexts[0] : p.contexts.at(i));
     r.continuation = p.continuations.size() == 1 ? p.continuations[0] : p.continuations.at(i);
     out.push_back(std::move(r));
   }

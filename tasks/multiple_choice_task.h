@@ -1,7 +1,7 @@
 // MultipleChoiceTask: lm-eval v0.4 `output_type: multiple_choice` (lm_eval/api/task.py,
 // ConfigurableTask.construct_requests / process_results, commit 4e7e0d4), spec tasks.md §1.3, §1.6.
 //
-// Ordinary tasks: one context, continuations `target_delimiter + choice` = " " + choice.
+// Ordinary tasks: one context (after the few-shot prefix), continuations `target_delimiter + choice` = " " + choice.
 // Multiple-input tasks (winogrande): one context per choice, one shared continuation.
 // Per document: acc = [argmax_i ll_i == gold]; acc_norm = [argmax_i ll_i / len(choice_i) == gold]
 // with len in code points of the choice string (no delimiter); argmax = first maximum (numpy).
@@ -22,6 +22,11 @@ struct McPrompt {
   int gold = 0;
   nlohmann::json target;  // doc_to_target(doc) as lm-eval logs it
 };
+
+// A document rendered as a few-shot example (build_qa_turn with the answer): ordinary tasks
+// `contexts[0] + " " + choices[gold]`; multiple input `choices[gold] + continuations[0]` (the
+// correct filled-in context, target_delimiter, the shared target).
+std::string mc_fewshot_example(const McPrompt& p);
 
 // Per-document acc / acc_norm from log-likelihoods (exposed for tests).
 double mc_acc(const std::vector<double>& lls, int gold);

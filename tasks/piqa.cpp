@@ -16,7 +16,7 @@ namespace pythia::tasks {
 namespace {
 
 constexpr const char* kWhere =
-    "Get valid.jsonl and valid-labels.lst from the PIQA release "
+    "Get valid.jsonl and valid-labels.lst (few-shot: train.jsonl, train-labels.lst) from the PIQA release "
     "(https://yonatanbisk.com/piqa/data/, github.com/ybisk/ybisk.github.io piqa/data/).";
 
 struct PiqaDoc {
@@ -46,8 +46,11 @@ class Piqa final : public DocTask<MultipleChoiceTask, PiqaDoc> {
     return {"piqa/valid.jsonl", "piqa/valid-labels.lst"};
   }
 
-  McPrompt prompt(std::int64_t d) const override {
-    const PiqaDoc& x = doc(d);
+  FewshotSource fewshot_source() const override {
+    return {.exclude_eval_doc = true, .split = "train"};  // fewshot split null == test_split null
+  }
+  McPrompt prompt(std::int64_t d) const override { return prompt_of(doc(d)); }
+  McPrompt prompt_of(const PiqaDoc& x) const {
     McPrompt p;
     p.contexts = {"Question: " + x.goal + "\nAnswer:"};
     p.choices = {x.sol1, x.sol2};  // verbatim, whitespace kept (spec §5.12)
@@ -59,8 +62,22 @@ class Piqa final : public DocTask<MultipleChoiceTask, PiqaDoc> {
 
  protected:
   std::vector<PiqaDoc> read_docs(const std::filesystem::path& dir) const override {
-    const auto jpath = data::locate_task_file(dir, "piqa", "valid.jsonl", kWhere);
-    const auto lpath = data::locate_task_file(dir, "piqa", "valid-labels.lst", kWhere);
+    return read_split(dir, "valid");
+  }
+  // The training split (few-shot pool): train.jsonl + train-labels.lst of the same release.
+  std::vector<PiqaDoc> read_fewshot_docs(const std::filesystem::path& dir) const override {
+    return read_split(dir, "train");
+  }
+  std::string render_example(const PiqaDoc& x) const override { return mc_fewshot_example(prompt_of(x)); }
+  // HF row {goal, sol1, sol2, label}.
+  bool same_row(const PiqaDoc& a, const PiqaDoc& b) const override {
+    return a.goal == b.goal && a.sol1 == b.sol1 && a.sol2 == b.sol2 && a.label == b.label;
+  }
+
+ private:
+  std::vector<PiqaDoc> read_split(const std::filesystem::path& dir, const std::string& stem) const {
+    const auto jpath = data::locate_task_file(dir, "piqa", stem + ".jsonl", kWhere);
+    const auto lpath = data::locate_task_file(dir, "piqa", stem + "-labels.lst", kWhere);
     std::vector<PiqaDoc> docs;
     for_each_record(jpath, [&](const nlohmann::json& j, const std::string& w) {
       docs.push_back({string_field(j, "goal", w), string_field(j, "sol1", w),
@@ -78,7 +95,6 @@ class Piqa final : public DocTask<MultipleChoiceTask, PiqaDoc> {
     return docs;
   }
 
- private:
   std::string name_ = "piqa";
 };
 

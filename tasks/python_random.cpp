@@ -102,6 +102,34 @@ std::uint32_t PythonRandom::randbelow(std::uint32_t n) {
   return r;
 }
 
+std::vector<std::size_t> PythonRandom::sample_indices(std::size_t n, std::size_t k) {
+  std::vector<std::size_t> result(k);
+  std::size_t setsize = 21;
+  if (k > 5) {
+    // 4 ** _ceil(_log(k * 3, 4)); math.log(x, base) is log(x) / log(base) in doubles.
+    const double e = std::ceil(std::log(static_cast<double>(k * 3)) / std::log(4.0));
+    setsize += static_cast<std::size_t>(1) << (2 * static_cast<int>(e));
+  }
+  if (n <= setsize) {
+    std::vector<std::size_t> pool(n);
+    for (std::size_t i = 0; i < n; ++i) pool[i] = i;
+    for (std::size_t i = 0; i < k; ++i) {
+      const std::size_t j = randbelow(static_cast<std::uint32_t>(n - i));
+      result[i] = pool[j];
+      pool[j] = pool[n - i - 1];
+    }
+  } else {
+    std::vector<bool> selected(n, false);
+    for (std::size_t i = 0; i < k; ++i) {
+      std::size_t j = randbelow(static_cast<std::uint32_t>(n));
+      while (selected[j]) j = randbelow(static_cast<std::uint32_t>(n));
+      selected[j] = true;
+      result[i] = j;
+    }
+  }
+  return result;
+}
+
 std::size_t PythonRandom::choice_index(std::size_t n) {
   return static_cast<std::size_t>(std::floor(random() * static_cast<double>(n)));
 }

@@ -4,7 +4,8 @@
 //
 // Used by the bootstrap standard error of lm-eval's `bootstrap_stderr` (lm_eval/api/metrics.py,
 // v0.4; identical in v0.3 lm_eval/metrics.py): one generator seeded with the chunk number i per
-// chunk of 1000 resamples, and by v0.3's document shuffle (`random.Random(42).shuffle(docs)`).
+// chunk of 1000 resamples, by v0.3's document shuffle (`random.Random(42).shuffle(docs)`), and by
+// the few-shot sampler (`ContextSampler.sample`: `Random(1234).sample(pool, k)`, tasks/fewshot.h).
 //
 // Thread safety: an object is used by one thread at a time; distinct objects are independent.
 #pragma once
@@ -33,6 +34,11 @@ class PythonRandom {
   // One index of random.choices(population, k=...) without weights: floor(random() * n), n as
   // a float (Lib/random.py: `n += 0.0; population[floor(random() * n)]`).
   std::size_t choice_index(std::size_t n);
+
+  // random.sample(population, k) on a sequence of n items, as the indices of the items drawn, in
+  // draw order (Lib/random.py 3.11: a pool swap for n <= setsize, else rejection of repeats, with
+  // setsize = 21 (+ 4^ceil(log(3k, 4)) for k > 5)). REQUIRES: k <= n < 2^32.
+  std::vector<std::size_t> sample_indices(std::size_t n, std::size_t k);
 
   // random.shuffle(x): for i = len-1 down to 1, j = randbelow(i+1), swap x[i], x[j].
   template <typename T>

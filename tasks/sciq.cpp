@@ -18,7 +18,7 @@ namespace pythia::tasks {
 namespace {
 
 constexpr const char* kWhere =
-    "It is test.json of the SciQ distribution (SciQ.zip from https://allenai.org/data/sciq, "
+    "It is test.json (few-shot: train.json) of the SciQ distribution (SciQ.zip from https://allenai.org/data/sciq, "
     "folder 'SciQ dataset-2 3/'), 1000 records.";
 
 struct SciqDoc {
@@ -47,8 +47,9 @@ class Sciq final : public DocTask<MultipleChoiceTask, SciqDoc> {
   }
   std::vector<std::string> data_files() const override { return {"sciq/test.json"}; }
 
-  McPrompt prompt(std::int64_t d) const override {
-    const SciqDoc& x = doc(d);
+  FewshotSource fewshot_source() const override { return {.split = "train"}; }
+  McPrompt prompt(std::int64_t d) const override { return prompt_of(doc(d)); }
+  McPrompt prompt_of(const SciqDoc& x) const {
     McPrompt p;
     p.contexts = {std::string(py_lstrip(x.support)) + "\nQuestion: " + x.question + "\nAnswer:"};
     p.choices = {x.distractor1, x.distractor2, x.distractor3, x.correct_answer};
@@ -60,7 +61,22 @@ class Sciq final : public DocTask<MultipleChoiceTask, SciqDoc> {
 
  protected:
   std::vector<SciqDoc> read_docs(const std::filesystem::path& dir) const override {
-    const auto path = data::locate_task_file(dir, "sciq", "test.json", kWhere);
+    return read_file(dir, "test.json");
+  }
+  // The training split (few-shot pool): train.json of the same distribution.
+  std::vector<SciqDoc> read_fewshot_docs(const std::filesystem::path& dir) const override {
+    return read_file(dir, "train.json");
+  }
+  std::string render_example(const SciqDoc& x) const override { return mc_fewshot_example(prompt_of(x)); }
+  bool same_row(const SciqDoc& a, const SciqDoc& b) const override {
+    return a.question == b.question && a.distractor1 == b.distractor1 &&
+           a.distractor2 == b.distractor2 && a.distractor3 == b.distractor3 &&
+           a.correct_answer == b.correct_answer && a.support == b.support;
+  }
+
+ private:
+  std::vector<SciqDoc> read_file(const std::filesystem::path& dir, const std::string& file) const {
+    const auto path = data::locate_task_file(dir, "sciq", file, kWhere);
     nlohmann::json all;
     try {
       all = nlohmann::json::parse(data::read_whole_file(path));
@@ -79,7 +95,6 @@ class Sciq final : public DocTask<MultipleChoiceTask, SciqDoc> {
     return docs;
   }
 
- private:
   std::string name_ = "sciq";
 };
 

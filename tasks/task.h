@@ -1,17 +1,19 @@
 // Task: one lm-evaluation-harness task as the evaluator sees it — its documents (read from the
 // original distribution files), the requests each document issues (plain strings, exactly as
-// lm-eval v0.4 builds them, zero-shot), and the per-document metric values computed from the
-// model's answers. Spec: shared/spec/tasks.md §1-§2. Each concrete task lives in its own file with
+// lm-eval v0.4 builds them: the few-shot prefix, if any, then the document's own prompt), and the
+// per-document metric values computed from the model's answers. Spec: shared/spec/tasks.md §1-§2. Each concrete task lives in its own file with
 // its own typed Doc and names the lm-eval YAML + version it reproduces.
 //
-// Lifecycle: make via tasks/registry.h, then load(data_dir, limit); afterwards every method is
-// const and thread-safe.
+// Lifecycle: make via tasks/registry.h, then load(data_dir, limit), then for k-shot
+// tasks/fewshot.h apply_fewshot (loads the few-shot pool and fixes every document's prefix);
+// afterwards every method is const and thread-safe.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -81,10 +83,55 @@ class Task {
   virtual std::int64_t n_original() const = 0;
   virtual std::int64_t size() const = 0;
 
-  // The requests of document `doc` in Instance.idx order.
+  // The requests of document `doc` in Instance.idx order; every context starts with
+  // fewshot_prefix(doc).
   virtual std::vector<Request> requests(std::int64_t doc) const = 0;
   // process_results: per-document metric values from the answers to requests(doc) (same order).
   virtual DocResult process(std::int64_t doc, const std::vector<RequestAnswer>& answers) const = 0;
+
+  // ---- few-shot (lm-eval ConfigurableTask.fewshot_context; driven by tasks/fewshot.h) ----
+  // Where the examples come from and how they are joined (the task's YAML; defaults below).
+  struct FewshotSource {
+    // lm-eval passes the scored document to the sampler for exclusion iff the fewshot split
+    // equals test_split (both null for piqa / winogrande: draw k+1, drop equal rows, keep k).
+    bool exclude_eval_doc = false;
+    bool first_n = false;  // sampler `first_n` (the first k of the pool) instead of `default`
+    bool uses_context = true;  // false for loglikelihood_rolling (the context is discarded)
+    std::string split;         // the split drawn from (train / validation / test / dev), logged
+  };
+  virtual FewshotSource fewshot_source() const { return {}; }
+  // Reads the few-shot pool from `data_dir` (the split fewshot_source names, in its original
+  // layout). Throws DataError for a missing / bad file; UsageError if the task has no pool.
+  virtual void load_fewshot_pool(const std::filesystem::path& data_dir);
+  virtual std::int64_t fewshot_pool_size() const { return 0; }
+  // Example `i` of the pool rendered as lm-eval's few-shot turn without the trailing
+  // fewshot_delimiter: doc_to_text(e) + target_delimiter + answer text of e.
+  virtual std::string fewshot_example(std::int64_t i) const;
+  // The Hugging Face rows of pool example `i` and document `doc` are equal (`x != doc` in
+  // ContextSampler.rm_eval_doc).
+  virtual bool fewshot_is_doc(std::int64_t i, std::int64_t doc) const;
+  // `description` of the task for document `doc` ("" for the seven v0.4 tasks).
+  virtual std::string description(std::int64_t /*doc*/) const { return ""; }
+
+  int num_fewshot() const { return num_fewshot_; }
+  // The text put before document `doc`'s own prompt ("" zero-shot).
+  const std::string& fewshot_prefix(std::int64_t doc) const {
+    static const std::string kEmpty;
+    return prefixes_.empty() ? kEmpty : prefixes_.at(static_cast<std::size_t>(doc));
+  }
+  // Set by apply_fewshot: one prefix per loaded document.
+  void set_fewshot(int k, std::vector<std::string> prefixes) {
+    num_fewshot_ = k;
+    prefixes_ = std::move(prefixes);
+  }
+
+ protected:
+  // Throws UsageError: this task has no few-shot pool.
+  [[noreturn]] void no_fewshot_pool() const;
+
+ private:
+  int num_fewshot_ = 0;
+  std::vector<std::string> prefixes_;
 };
 
 }  // namespace pythia::tasks
@@ -106,11 +153,30 @@ class DocTask : public Base {
   std::int64_t size() const override { return static_cast<std::int64_t>(docs_.size()); }
   const Doc& doc(std::int64_t i) const { return docs_.at(static_cast<std::size_t>(i)); }
 
+  void load_fewshot_pool(const std::filesystem::path& data_dir) override {
+    pool_ = read_fewshot_docs(data_dir);
+  }
+  std::int64_t fewshot_pool_size() const override { return static_cast<std::int64_t>(pool_.size()); }
+  std::string fewshot_example(std::int64_t i) const override {
+    return render_example(pool_.at(static_cast<std::size_t>(i)));
+  }
+  bool fewshot_is_doc(std::int64_t i, std::int64_t d) const override {
+    return same_row(pool_.at(static_cast<std::size_t>(i)), doc(d));
+  }
+
  protected:
   virtual std::vector<Doc> read_docs(const std::filesystem::path& data_dir) const = 0;
+  // The few-shot pool (default: the task has none -> UsageError via Task).
+  virtual std::vector<Doc> read_fewshot_docs(const std::filesystem::path& data_dir) const {
+    (void)data_dir;
+    this->no_fewshot_pool();
+  }
+  virtual std::string render_example(const Doc&) const { return {}; }
+  virtual bool same_row(const Doc&, const Doc&) const { return false; }
 
  private:
   std::vector<Doc> docs_;
+  std::vector<Doc> pool_;
   std::int64_t n_original_ = 0;
 };
 

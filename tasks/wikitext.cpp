@@ -99,6 +99,10 @@ class Wikitext final : public DocTask<Task, WikitextDoc> {
   }
   std::vector<std::string> data_files() const override { return {"wikitext/wiki.test.raw"}; }
 
+  // loglikelihood_rolling: construct_requests discards the few-shot context, so k-shot requests
+  // are the zero-shot ones (lm-eval still samples from the train split; nothing depends on it).
+  FewshotSource fewshot_source() const override { return {.uses_context = false, .split = "train"}; }
+
   std::vector<Request> requests(std::int64_t d) const override {
     return {Request{RequestType::kLoglikelihoodRolling, d, 0, "", wikitext_detokenize(doc(d).page)}};
   }

@@ -19,7 +19,8 @@ namespace pythia::tasks {
 namespace {
 
 constexpr const char* kWhere =
-    "Get dev.jsonl and dev-labels.lst from winogrande_1.1.zip "
+    "Get dev.jsonl and dev-labels.lst (few-shot: train_xl.jsonl, train_xl-labels.lst) from "
+    "winogrande_1.1.zip "
     "(https://storage.googleapis.com/ai2-mosaic/public/winogrande/winogrande_1.1.zip).";
 
 struct WinograndeDoc {
@@ -63,8 +64,11 @@ class Winogrande final : public DocTask<MultipleChoiceTask, WinograndeDoc> {
     return {"winogrande/dev.jsonl", "winogrande/dev-labels.lst"};
   }
 
-  McPrompt prompt(std::int64_t d) const override {
-    const WinograndeDoc& x = doc(d);
+  FewshotSource fewshot_source() const override {
+    return {.exclude_eval_doc = true, .split = "train"};  // fewshot split null == test_split null
+  }
+  McPrompt prompt(std::int64_t d) const override { return prompt_of(doc(d)); }
+  McPrompt prompt_of(const WinograndeDoc& x) const {
     const std::string prefix = x.sentence.substr(0, x.blank);
     const std::string target(py_strip(std::string_view(x.sentence).substr(x.blank + 1)));
     McPrompt p;
@@ -78,8 +82,25 @@ class Winogrande final : public DocTask<MultipleChoiceTask, WinograndeDoc> {
 
  protected:
   std::vector<WinograndeDoc> read_docs(const std::filesystem::path& dir) const override {
-    const auto jpath = data::locate_task_file(dir, "winogrande", "dev.jsonl", kWhere);
-    const auto lpath = data::locate_task_file(dir, "winogrande", "dev-labels.lst", kWhere);
+    return read_split(dir, "dev");
+  }
+  // The training split of config winogrande_xl (few-shot pool): train_xl.jsonl + labels.
+  std::vector<WinograndeDoc> read_fewshot_docs(const std::filesystem::path& dir) const override {
+    return read_split(dir, "train_xl");
+  }
+  std::string render_example(const WinograndeDoc& x) const override {
+    return mc_fewshot_example(prompt_of(x));
+  }
+  // HF row {sentence, option1, option2, answer} (qID is not in it).
+  bool same_row(const WinograndeDoc& a, const WinograndeDoc& b) const override {
+    return a.sentence == b.sentence && a.option1 == b.option1 && a.option2 == b.option2 &&
+           a.answer == b.answer;
+  }
+
+ private:
+  std::vector<WinograndeDoc> read_split(const std::filesystem::path& dir, const std::string& stem) const {
+    const auto jpath = data::locate_task_file(dir, "winogrande", stem + ".jsonl", kWhere);
+    const auto lpath = data::locate_task_file(dir, "winogrande", stem + "-labels.lst", kWhere);
     std::vector<WinograndeDoc> docs;
     std::vector<std::string> answers;
     for_each_record(jpath, [&](const nlohmann::json& j, const std::string& w) {
@@ -105,7 +126,6 @@ class Winogrande final : public DocTask<MultipleChoiceTask, WinograndeDoc> {
     return docs;
   }
 
- private:
   std::string name_ = "winogrande";
 };
 

@@ -4,7 +4,7 @@
 // per-document acc/acc_norm identical except accepted near-ties, aggregates (acc 1e-6;
 // perplexities, bits_per_byte and stderrs 1e-4 relative), and the results-file layout.
 // With a limit, the expected aggregates are lm-eval's formulas applied to lm-eval's per-document
-// values of the same documents. 2 threads. Used by eval_golden_test.cpp (subset) and
+// values of the same documents. Few-shot: the same checks against golden/tasks-5shot. 2 threads. Used by eval_golden_test.cpp (subset) and
 // eval_full_slow_test.cpp (everything).
 #pragma once
 
@@ -20,6 +20,7 @@
 #include "eval/evaluator.h"
 #include "harness/threading.h"
 #include "tasks/aggregate.h"
+#include "tasks/fewshot.h"
 #include "model/gpt_neox.h"
 #include "model/tokenizer.h"
 #include "results/eval_results.h"
@@ -80,16 +81,19 @@ inline double margin(std::vector<double> v) {
   return v[0] - v[1];
 }
 
-// Runs one (model, task) case over all documents, or the first `limit` of each task.
-inline void check_case(const Case& c, std::optional<std::int64_t> limit) {
+// Runs one (model, task) case over all documents, or the first `limit` of each task, zero-shot
+// against golden/tasks/<model>, or `num_fewshot`-shot against `golden_root`/<model>.
+inline void check_case(const Case& c, std::optional<std::int64_t> limit, int num_fewshot = 0,
+                       const std::string& golden_root = "golden/tasks") {
   if (!fs::exists(kFix / c.model / "config.json")) {
     GTEST_SKIP() << "model fixture tests/fixtures/" << c.model << " not vendored";
   }
-  const fs::path gdir = kFix / "golden/tasks" / c.model;
+  const fs::path gdir = kFix / golden_root / c.model;
   pythia::harness::ThreadSetup threads(2);
   const auto& lm = load_model(c.model);
   auto task = tasks::make_task(c.task);
   task->load(kFix / "tasks", limit);
+  tasks::apply_fewshot(*task, num_fewshot, kFix / "tasks");
   EvalSettings settings;
   const EncodeFn enc = [](std::string_view s) { return tokenizer().encode(s); };
   const TaskEvaluation ev = evaluate_task(*task, lm, enc, settings);
