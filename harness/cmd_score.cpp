@@ -88,7 +88,7 @@ int run_score(const Args& args) {
   if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
 
   ThreadSetup threads(o.model.threads);
-  const LoadedModel lm = load_model_from_options(o.model);
+  const LoadedModel lm = load_model_from_options(o.model, /*with_identity=*/false);
   const model::CausalLm& m = *lm.model;
   const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 

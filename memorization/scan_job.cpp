@@ -117,7 +117,7 @@ ScanMeta describe_scan(const model::CausalLm& lm, const std::string& model_name,
 }
 
 J resume_config(const ScanMeta& meta, const ScanTarget& t, const ScanPlan& p) {
-  return {{"model", meta.model},          {"revision", meta.revision},
+  J c = {{"model", meta.model},          {"revision", meta.revision},
           {"step", t.step ? J(*t.step) : J(nullptr)}, {"data", meta.data},
           {"row_range", J::array({t.begin, t.end})}, {"slice", J::array({t.lo, t.hi})},
           {"shard", p.shard ? J(shard_dir_name(*p.shard)) : J(nullptr)},
@@ -125,6 +125,8 @@ J resume_config(const ScanMeta& meta, const ScanTarget& t, const ScanPlan& p) {
           {"continuation_len", p.continuation_len}, {"eod_policy", to_string(p.eod_policy)},
           {"score_mode", to_string(p.score_mode)},
           {"tau", p.tau},            {"extended_csv", p.extended_csv}};
+  if (meta.identity) c["weights_sha256"] = meta.identity->weights_sha256;
+  return c;
 }
 
 std::string sha256_hex(const std::string& text) {
@@ -288,14 +290,16 @@ ScanSummary write_scores(const MemorizationJournal& journal, const ScanMeta& met
 }  // namespace
 
 MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& model_name,
-                                 const std::string& revision, const ScanPlan& p) {
+                                 const std::string& revision, const ScanPlan& p,
+                                 const results::ModelIdentity* identity) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string started = utc_now();
   p.validate();
   const data::IndexedDataset ds(p.data);
   const ScanTarget t = resolve_target(lm, model_name, revision, p, ds);
   fs::create_directories(t.out_dir);
-  const ScanMeta meta = describe_scan(lm, model_name, t, p, ds);
+  ScanMeta meta = describe_scan(lm, model_name, t, p, ds);
+  if (identity != nullptr) meta.identity = *identity;
   const std::string config_text = resume_config(meta, t, p).dump();
   const std::string config_sha = sha256_hex(config_text);
 

@@ -188,6 +188,7 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
   j["model"] = meta.model;
   j["revision"] = meta.revision;
   j["step"] = meta.step ? J(*meta.step) : J(nullptr);
+  if (meta.identity) j[kModelIdentityKey] = to_json(*meta.identity);
   j["data"] = meta.data;
   j["row_range"] = J::array({meta.row_begin, meta.row_end});
   j["sequences_per_step"] = meta.sequences_per_step;
