@@ -201,6 +201,7 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
   set_summary_fields(j, s, exact);
   j["files"] = J{{"scores", exact ? J(kScoresCsv) : J(nullptr)},
                  {"extended", meta.extended_csv ? J(kExtendedCsv) : J(nullptr)}};
+  if (meta.token_stats) j["files"]["token_stats"] = "memorization_token_stats.bin";
   j["run"] = std::move(run);
   j["timing"] = std::move(timing);
   return j;

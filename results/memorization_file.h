@@ -80,6 +80,7 @@ struct ScanMeta {
   std::string compute_dtype = "float32", backend;
   bool extended_csv = false;
   std::optional<ModelIdentity> identity;  // the weights scanned (results/model_identity.h)
+  bool token_stats = false;               // memorization_token_stats.bin written (files.token_stats)
 };
 
 // memorization.json. Keys, in order: format, harness_version, model, revision, step,
