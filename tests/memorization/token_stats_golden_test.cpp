@@ -116,4 +116,30 @@ TEST(TokenStatsGolden, MemorizeCommandWritesThem) {
   fs::remove_all(out);
 }
 
+// Resume: a `memorize --token-stats` killed mid-scan (SIGKILL) and re-run gives the same
+// memorization_token_stats.bin, byte for byte, as an uninterrupted run.
+TEST(TokenStatsGolden, ResumedAfterKillGivesTheSameFile) {
+  const fs::path root = pythia::testing::fresh_temp_dir("token_stats_resume");
+  const std::string common = " memorize --model " + (kFix / "mini-pythia").string() + " --revision step36 --data " +
+                             (kFix / "mini-pile" / "document").string() +
+                             " --start 0 --end 64 --batch-size 4 --threads 2 --token-stats --hash-cache none --output ";
+  ASSERT_EQ(pythia::testing::run_harness(common + (root / "ref").string()).code, 0);
+  const std::string bin = PYTHIA_HARNESS_BIN;
+  // 16 blocks at >= 300 ms each: killed after 2 s, mid-scan.
+  pythia::testing::run_shell("PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=300 timeout -s KILL 2 " + bin + common +
+                             (root / "killed").string() + " >/dev/null 2>&1");
+  const fs::path dir = root / "killed" / "mini-pythia" / "step36";
+  ASSERT_TRUE(fs::exists(dir / kTokenStatsPartial)) << "the scan had not started";
+  ASSERT_FALSE(fs::exists(dir / kTokenStatsFile)) << "killed too late";
+  const auto r = pythia::testing::run_harness(common + (root / "killed").string());
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(pythia::testing::read_bytes(dir / kTokenStatsFile),
+            pythia::testing::read_bytes(root / "ref" / "mini-pythia" / "step36" / kTokenStatsFile));
+  EXPECT_FALSE(fs::exists(dir / kTokenStatsPartial));
+  const auto j = nlohmann::json::parse(pythia::testing::read_bytes(dir / "memorization.json"));
+  EXPECT_GT(j["run"]["rows_resumed"].get<int>(), 0);  // the second run really resumed
+  EXPECT_EQ(j["files"]["token_stats"], kTokenStatsFile);
+  fs::remove_all(root);
+}
+
 }  // namespace
