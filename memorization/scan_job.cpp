@@ -26,6 +26,7 @@
 #include "memorization/token_stats.h"
 #include "model/gemm.h"
 #include "results/memorization_file.h"
+#include "results/memorized_evals.h"
 #include "results/output_layout.h"
 
 namespace pythia::memorization {
@@ -115,6 +116,7 @@ ScanMeta describe_scan(const model::CausalLm& lm, const std::string& model_name,
   meta.backend = lm.backend();
   meta.extended_csv = p.extended_csv;
   meta.token_stats = p.token_stats;
+  meta.memorized_evals = p.memorized_evals;
   return meta;
 }
 
@@ -128,6 +130,7 @@ J resume_config(const ScanMeta& meta, const ScanTarget& t, const ScanPlan& p) {
           {"score_mode", to_string(p.score_mode)},
           {"tau", p.tau},            {"extended_csv", p.extended_csv}};
   if (p.token_stats) c["token_stats"] = true;
+  if (p.memorized_evals) c["memorized_evals"] = true;
   if (meta.identity) c["weights_sha256"] = meta.identity->weights_sha256;
   return c;
 }
@@ -353,6 +356,15 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
                                     p.progress, stats_journal.get());
 
   const ScanSummary s = write_scores(journal, meta, t, p, stats_journal.get());
+  if (p.memorized_evals) {  // the published layout: index + the row's first P+L tokens
+    data::AtomicGzipWriter out(t.out_dir / results::kMemorizedEvalsFile);  // streamed: millions of rows
+    std::vector<model::Token> w(static_cast<std::size_t>(p.prefix_len + p.continuation_len));
+    for (const std::uint64_t i : s.memorized) {
+      ds.read_tokens(i, w);
+      out.write(results::memorized_evals_line({static_cast<std::int64_t>(i), std::vector<std::int64_t>(w.begin(), w.end())}));
+    }
+    out.commit();
+  }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const J run = {{"threads", tbb::this_task_arena::max_concurrency()},
                  {"batch_size", p.batch_size},

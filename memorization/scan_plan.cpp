@@ -69,6 +69,7 @@ J ScanPlan::to_json() const {
            {"verify_sha256", verify_sha256.string()},
            {"any_layout", any_layout}};
   if (token_stats) j["token_stats"] = true;
+  if (memorized_evals) j["memorized_evals"] = true;
   return j;
 }
 

@@ -202,6 +202,7 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
   j["files"] = J{{"scores", exact ? J(kScoresCsv) : J(nullptr)},
                  {"extended", meta.extended_csv ? J(kExtendedCsv) : J(nullptr)}};
   if (meta.token_stats) j["files"]["token_stats"] = "memorization_token_stats.bin";
+  if (meta.memorized_evals) j["files"]["memorized_evals"] = "memorized_evals.jsonl.gz";
   j["run"] = std::move(run);
   j["timing"] = std::move(timing);
   return j;

@@ -81,6 +81,7 @@ struct ScanMeta {
   bool extended_csv = false;
   std::optional<ModelIdentity> identity;  // the weights scanned (results/model_identity.h)
   bool token_stats = false;               // memorization_token_stats.bin written (files.token_stats)
+  bool memorized_evals = false;           // memorized_evals.jsonl.gz written (files.memorized_evals)
 };
 
 // memorization.json. Keys, in order: format, harness_version, model, revision, step,
