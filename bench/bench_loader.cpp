@@ -80,12 +80,6 @@ std::uint64_t proc_status_bytes(const char* key) {
   return 0;
 }
 
-std::uint64_t parameter_count(const pythia::model::NeoxConfig& c) {
-  const std::uint64_t C = c.hidden_size, I = c.intermediate_size, V = c.vocab_size;
-  const std::uint64_t per_layer = 4 * C * C + 2 * C * I + 3 * C + C + I + C + 4 * C;  // + LN
-  return 2 * V * C + c.num_hidden_layers * per_layer + 2 * C;
-}
-
 int bench_model(const fs::path& dir, int reps) {
   pythia::bench::print_machine_header("bench_loader", "TBB threads for packing");
   std::printf("\nmodel %s: load_gpt_neox, %d load(s)\n", dir.c_str(), reps);
@@ -97,7 +91,7 @@ int bench_model(const fs::path& dir, int reps) {
     auto m = pythia::model::load_gpt_neox(dir);
     t.v.push_back(seconds_since(t0));
     const auto& c = m->config();
-    const std::uint64_t params = parameter_count(c);
+    const auto params = static_cast<std::uint64_t>(pythia::model::parameter_count(c));
     const std::uint64_t hwm = proc_status_bytes("VmHWM"), rss = proc_status_bytes("VmRSS");
     std::printf("  load %d: %.2f s; %s matrices; %.3f G parameters (C %d, layers %d, I %d, V %d); "
                 "weights %.3f GB = %.3f bytes/parameter\n",

@@ -14,7 +14,10 @@
 // row sets: "real" (the mini-pile rows; random weights -> first mismatch at t = 32) and "synth"
 // (the prompts of those rows continued with the model's own greedy tokens up to a first mismatch
 // m drawn per row: P(m = 32 + k) ~ 0.5^(k+1), 1 row in 32 memorized -- a per-token greedy accuracy
-// like a trained model's). Both plans must give identical RowScores (checked, printed).
+// like a trained model's). Both plans must give identical RowScores (checked, printed). A third
+// column runs the staged plan with --token-stats (memorization/token_stats.h: one full teacher-
+// forced pass plus logprob/rank/entropy of all 32 positions); "stats cost" = its CPU time over
+// the staged pass's (the job's default) -- the --token-stats overhead.
 //
 // Usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2] [--reps R]
 //                       [--no-job] [--no-scanner]
@@ -129,21 +132,25 @@ void scanner_comparison(const GptNeox& lm, const std::string& name, int rows, in
       for (const bool exact : {true, false}) {
         for (const auto* set : {&real, &synth}) {
           std::vector<RowScore> ref;
-          for (const bool staged : {false, true}) {
+          for (const int variant : {0, 1, 2}) {  // single, staged, staged + token stats (one pass)
+            const bool staged = variant >= 1, with_stats = variant == 2;
             ScanConfig cfg;
             cfg.exact_score = exact;
             if (staged) cfg.stage_ends = pythia::memorization::default_stage_ends(32, 32);
             const MemorizationScanner scanner(lm, cfg);
             std::vector<RowScore> out(static_cast<std::size_t>(rows));
+            std::vector<pythia::memorization::TokenStat> stats(with_stats ? static_cast<std::size_t>(rows) * 32 : 0);
             const double c0 = cpu_seconds(), w0 = wall_seconds();
             for (int b0 = 0; b0 < rows; b0 += batch) {
               const int n = std::min(batch, rows - b0);
               scanner.score(std::span<const Token>(*set).subspan(static_cast<std::size_t>(b0) * 64, static_cast<std::size_t>(n) * 64),
                             std::span<const std::uint64_t>(idx).subspan(static_cast<std::size_t>(b0), static_cast<std::size_t>(n)),
-                            std::span<RowScore>(out).subspan(static_cast<std::size_t>(b0), static_cast<std::size_t>(n)), true);
+                            std::span<RowScore>(out).subspan(static_cast<std::size_t>(b0), static_cast<std::size_t>(n)), true,
+                            with_stats ? std::span<pythia::memorization::TokenStat>(stats).subspan(static_cast<std::size_t>(b0) * 32, static_cast<std::size_t>(n) * 32)
+                                       : std::span<pythia::memorization::TokenStat>());
             }
             const std::string key = std::string(set == &real ? "real " : "synth") + "|" + (exact ? "exact" : "memorized-only") +
-                                    "|" + std::to_string(threads) + "|" + (staged ? "staged" : "single");
+                                    "|" + std::to_string(threads) + "|" + (with_stats ? "stats" : staged ? "staged" : "single");
             acc[key].wall += wall_seconds() - w0;
             acc[key].cpu += cpu_seconds() - c0;
             if (!staged) {
@@ -172,16 +179,19 @@ void scanner_comparison(const GptNeox& lm, const std::string& name, int rows, in
     for (const auto& [m, n] : h) std::printf(" %d:%d", m, n);
     std::printf("\n");
   }
-  std::printf("%-6s %-6s %-15s %-8s | %9s %9s | %11s %11s | %7s\n", "model", "rows", "mode", "threads",
-              "single/s", "staged/s", "single/cpu-s", "staged/cpu-s", "speedup");
+  std::printf("%-6s %-6s %-15s %-8s | %9s %9s %9s | %11s %11s %11s | %7s %12s\n", "model", "rows", "mode", "threads",
+              "single/s", "staged/s", "stats/s", "single/cpu-s", "staged/cpu-s", "stats/cpu-s", "speedup",
+              "stats cost");
   for (const char* set : {"real ", "synth"}) {
     for (const char* mode : {"exact", "memorized-only"}) {
       for (const int threads : thread_counts) {
         const std::string k = std::string(set) + "|" + mode + "|" + std::to_string(threads) + "|";
-        const Acc a = acc[k + "single"], b = acc[k + "staged"];
+        const Acc a = acc[k + "single"], b = acc[k + "staged"], s = acc[k + "stats"];
         const double n = static_cast<double>(rows) * reps;
-        std::printf("%-6s %-6s %-15s %-8d | %9.2f %9.2f | %11.2f %11.2f | %6.2fx\n", name.c_str(), set, mode, threads,
-                    n / a.wall, n / b.wall, n / a.cpu, n / b.cpu, a.cpu / b.cpu);
+        // stats cost: CPU time of the staged pass + token stats over the staged pass the job uses.
+        std::printf("%-6s %-6s %-15s %-8d | %9.2f %9.2f %9.2f | %11.2f %11.2f %11.2f | %6.2fx %11.2fx\n", name.c_str(), set,
+                    mode, threads, n / a.wall, n / b.wall, n / s.wall, n / a.cpu, n / b.cpu, n / s.cpu, a.cpu / b.cpu,
+                    s.cpu / b.cpu);
       }
     }
   }

@@ -56,7 +56,7 @@ void write_samples(const fs::path& dir, const tasks::Task& task, const TaskEvalu
 
 results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer& tokenizer,
                               const std::string& model_name, const std::string& revision,
-                              const EvalPlan& o) {
+                              const EvalPlan& o, const results::ModelIdentity* identity) {
   o.validate();
   const auto& names = o.tasks;
   const fs::path& data_dir = o.data_dir;
@@ -130,6 +130,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
         {"max_length", lm.max_positions()},
         {"date", static_cast<double>(std::time(nullptr))}}},
   };
+  if (identity != nullptr) run.identity = *identity;
   const nlohmann::json file =
       o.format == results::ResultsLayout::kPythiaV0 ? results::to_pythia_v0(run) : results::to_lm_eval_v04(run);
   results::write_json_atomic(out_dir / "results.json", file);

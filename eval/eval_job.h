@@ -26,8 +26,11 @@
 namespace pythia::eval {
 
 // REQUIRES: `lm` and `tokenizer` outlive the call; plan.validate() passes.
+// `identity`: the weights' identity (results/model_identity.h), recorded in results.json; null =
+// unknown (model_sha "", model_num_parameters 0).
 results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer& tokenizer,
                               const std::string& model_name, const std::string& revision,
-                              const EvalPlan& plan);
+                              const EvalPlan& plan,
+                              const results::ModelIdentity* identity = nullptr);
 
 }  // namespace pythia::eval

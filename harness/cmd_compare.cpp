@@ -12,6 +12,8 @@
 #include "harness/cli_util.h"
 #include "harness/commands.h"
 #include "results/compare.h"
+#include "results/memorization_file.h"
+#include "results/memorized_evals.h"
 
 namespace pythia::harness {
 
@@ -30,6 +32,7 @@ namespace po = boost::program_options;
 
 const char* const kUsage =
     "Usage: pythia-harness compare BASELINE NEW [options]\n"
+    "       pythia-harness compare THEIRS.jsonl[.gz] OURS   (memorized sets, below)\n"
     "\n"
     "Compares two results files, or two result trees (folders as written by `sweep`, searched\n"
     "recursively; folders are matched by their path relative to the tree root), metric by metric.\n"
@@ -48,10 +51,37 @@ const char* const kUsage =
     "    histogram bins and per-row scores (memorization_scores.csv) may change by at most\n"
     "    --max-changed-rows rows; mean score within --mean-score-abs\n"
     "\n"
+    "Memorized sets: when BASELINE or NEW is a memorized-rows file in the layout of EleutherAI's\n"
+    "published pythia-memorized-evals (JSON lines {\"index\", \"tokens\", \"__index_level_0__\"},\n"
+    "plain or .gz; ours: memorized_evals.jsonl.gz from `memorize --memorized-evals`), the other path\n"
+    "may be such a file, a memorization.json or its folder; prints |ours|, |theirs|, both,\n"
+    "only-ours, only-theirs, precision and recall (exit 0; the spec expects small,\n"
+    "margin-explained differences, not equality).\n"
+    "\n"
     "Exit status: 0 every value within tolerance, 1 a regression or a missing value,\n"
     "2 usage error, 3 a file that cannot be read.\n"
     "\n"
     "Options";
+
+}  // namespace
+
+namespace {
+
+bool is_memorized_evals(const std::string& p) {
+  return p.ends_with(".jsonl") || p.ends_with(".jsonl.gz");
+}
+
+// The memorized row indices of a memorized-evals file, a memorization.json or its folder.
+std::vector<std::int64_t> memorized_indices(const std::string& p) {
+  if (is_memorized_evals(p)) {
+    std::vector<std::int64_t> out;
+    for (const auto& r : results::read_memorized_evals(p)) out.push_back(r.index);
+    return out;
+  }
+  std::filesystem::path path = p;
+  if (std::filesystem::is_directory(path)) path /= results::kMemorizationJson;
+  return results::read_memorization(path).memorized_indices;
+}
 
 }  // namespace
 
@@ -100,6 +130,15 @@ int run_compare(const Args& args) {
   if (opt.abs_floor < 0 || opt.rel < 0 || opt.stderr_factor < 0 || opt.stderr_rel < 0 ||
       opt.max_changed_rows < 0 || opt.mean_score_abs < 0) {
     throw UsageError("tolerances must be >= 0");
+  }
+  if (is_memorized_evals(positional[0]) || is_memorized_evals(positional[1])) {
+    try {
+      const auto c = results::compare_memorized_sets(memorized_indices(positional[1]), memorized_indices(positional[0]));
+      std::cout << results::format_memorized_comparison(c, positional[1], positional[0]);
+    } catch (const results::ResultsFileError& e) {
+      throw DataError(e.what());
+    }
+    return static_cast<int>(ExitCode::kOk);
   }
   opt.check_stderr = !no_stderr;
   opt.compare_scores_csv = !no_scores;

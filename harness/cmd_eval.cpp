@@ -44,7 +44,7 @@ int run_eval(const Args& args) {
   const LoadedModel lm = load_model_from_options(mo, eval::EvalPlan::workload(threads.threads()));
   const model::Tokenizer tok = model::Tokenizer::from_file(
       tokenizer_path.empty() ? model::Tokenizer::locate(lm.dir) : std::filesystem::path(tokenizer_path));
-  const results::EvalRun run = eval::run_eval_job(*lm.model, tok, lm.name, lm.revision, plan);
+  const results::EvalRun run = eval::run_eval_job(*lm.model, tok, lm.name, lm.revision, plan, &lm.identity);
   std::printf("%s (%s), limit: %s, num_fewshot: 0, threads: %d\n", lm.name.c_str(),
               run.config.value("model_args", std::string()).c_str(),
               plan.limit ? std::to_string(*plan.limit).c_str() : "None", threads.threads());

@@ -112,7 +112,9 @@ int run_generate(const Args& args) {
   if (o.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
 
   ThreadSetup threads(o.model.threads);
-  const LoadedModel lm = load_model_from_options(o.model);
+  const LoadedModel lm = load_model_from_options(
+      o.model, model::Workload{1, 0, "generate: one sequence of up to max_position_embeddings positions"},
+      /*with_identity=*/false);
   const model::CausalLm& m = *lm.model;
   const model::Token eos = lm.model->config().eos_token_id;
   if (o.max_new_tokens > m.max_positions())

@@ -35,7 +35,7 @@ int run_memorize(const Args& args) {
   const memorization::ScanPlan plan = to_scan_plan(o);  // every flag checked before the model loads
   const ThreadSetup threads(mo.threads);
   const LoadedModel lm = load_model_from_options(mo, plan.workload(threads.threads()));
-  const memorization::MemorizeSummary s = memorization::run_memorize_job(*lm.model, lm.name, lm.revision, plan);
+  const memorization::MemorizeSummary s = memorization::run_memorize_job(*lm.model, lm.name, lm.revision, plan, &lm.identity);
   if (s.already_complete) {
     std::printf("already complete: %s (rows [%llu, %llu))\n", s.output_dir.c_str(),
                 static_cast<unsigned long long>(s.row_begin), static_cast<unsigned long long>(s.row_end));

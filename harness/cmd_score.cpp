@@ -92,7 +92,8 @@ int run_score(const Args& args) {
   // < kLongSequence positions (threads / 8 caches of 2048 positions, rounded up).
   const LoadedModel lm = load_model_from_options(
       o.model, model::Workload{1 + (threads.threads() + 7) / 8, 0,
-                               "score: one sequence of up to max_position_embeddings positions"});
+                               "score: one sequence of up to max_position_embeddings positions"},
+      /*with_identity=*/false);
   const model::CausalLm& m = *lm.model;
   const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 

@@ -201,16 +201,19 @@ int run_sweep(const Args& args) {
     c.model_name = plan.model_name;
     c.revision = revision;
     c.lm = std::shared_ptr<const model::CausalLm>(std::move(loaded.model));
+    c.identity = std::move(loaded.identity);
     return c;
   };
   if (eval_plan) {
     plan.jobs.push_back({"eval", [&](const SweepCheckpoint& c) {
-                           eval::run_eval_job(*c.lm, *tokenizer, c.model_name, c.revision, *eval_plan);
+                           eval::run_eval_job(*c.lm, *tokenizer, c.model_name, c.revision, *eval_plan,
+                                              c.identity ? &*c.identity : nullptr);
                          }});
   }
   if (scan_plan) {
     plan.jobs.push_back({"memorize", [&](const SweepCheckpoint& c) {
-                           memorization::run_memorize_job(*c.lm, c.model_name, c.revision, *scan_plan);
+                           memorization::run_memorize_job(*c.lm, c.model_name, c.revision, *scan_plan,
+                                                          c.identity ? &*c.identity : nullptr);
                          }});
   }
   std::fprintf(stderr, "sweep: %s, %zu checkpoint(s), jobs:%s%s -> %s\n", plan.model_name.c_str(),
@@ -220,6 +223,11 @@ int run_sweep(const Args& args) {
   std::fprintf(stderr, "sweep: %zu run, %zu already complete, %zu failed in %s\n",
                report.completed.size(), report.skipped.size(), report.failed.size(),
                data::format_duration(report.seconds).c_str());
+  for (const auto& [rev, same] : report.identical_weights) {
+    std::string list;
+    for (const auto& r : same) list += (list.empty() ? "" : ", ") + r;
+    std::fprintf(stderr, "  warning: %s has the same weights as %s\n", rev.c_str(), list.c_str());
+  }
   for (std::size_t i = 0; i < report.failed.size(); ++i) {
     std::fprintf(stderr, "  failed %s: %s\n", report.failed[i].c_str(), report.errors[i].c_str());
   }

@@ -42,6 +42,15 @@ void add_memorize_options(po::options_description& desc, MemorizeFlags& o) {
       ("extended-csv", po::bool_switch(&o.extended_csv),
        "also write memorization_scores_extended.csv.gz (first mismatch, min margin, fragile, "
        "eod_in_target, unseen per row)")
+      ("token-stats", po::bool_switch(&o.token_stats),
+       "also write memorization_token_stats.bin: for every row and continuation position the "
+       "target token's log-probability, its rank among all ids (1 = a maximum; ties share the "
+       "best rank) and the entropy of the predicted distribution, from the teacher-forced pass "
+       "(binary layout: memorization/README.md); resumable like the scores")
+      ("memorized-evals", po::bool_switch(&o.memorized_evals),
+       "also write memorized_evals.jsonl.gz: the memorized rows as EleutherAI published them "
+       "(dataset EleutherAI/pythia-memorized-evals: index, the row's first P+L tokens, "
+       "__index_level_0__), to compare with a published split (`compare OURS THEIRS.jsonl`)")
       ("checksums", po::value(&o.checksums)->default_value(o.checksums),
        "SHA-256 of the data files in memorization.json: auto (.idx always, .bin when <= 1 GiB), "
        "all, idx, none")
@@ -85,6 +94,8 @@ memorization::ScanPlan to_scan_plan(const MemorizeFlags& f, bool from_launcher_e
   }
   if (p.shard && !p.shard->sharded()) p.shard.reset();
   p.extended_csv = f.extended_csv;
+  p.token_stats = f.token_stats;
+  p.memorized_evals = f.memorized_evals;
   p.checksums = parse_checksums(f.checksums);
   p.verify_sha256 = f.verify_sha256;
   p.any_layout = f.any_layout;

@@ -24,6 +24,8 @@ struct MemorizeFlags {
   int batch_size = 64;
   std::string shard;                             // "K/N"; empty: launcher environment or none
   bool extended_csv = false;
+  bool token_stats = false;
+  bool memorized_evals = false;
   std::string checksums = "auto";
   std::string verify_sha256;
   bool any_layout = false;

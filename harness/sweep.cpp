@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <exception>
+#include <map>
 
 #include "data/error.h"
 #include "data/progress.h"
@@ -40,11 +41,26 @@ SweepReport run_sweep(const SweepPlan& plan) {
   const std::size_t total = plan.revisions.size();
   double computed_seconds = 0.0;
   std::size_t computed = 0;
+  std::map<std::string, std::vector<std::string>> by_weights;  // weights_sha256 -> revisions so far
+  auto note_identity = [&](const std::string& rev, results::ModelIdentity& id) {
+    auto& same = by_weights[id.weights_sha256];
+    id.identical_weights_as = same;
+    if (!same.empty()) {
+      std::string list;
+      for (const auto& r : same) list += (list.empty() ? "" : ", ") + r;
+      std::fprintf(stderr, "warning: sweep: %s %s has weights identical to %s (weights_sha256 %s): "
+                           "the hub branch may serve the wrong checkpoint\n",
+                   plan.model_name.c_str(), rev.c_str(), list.c_str(), id.weights_sha256.substr(0, 12).c_str());
+      report.identical_weights.emplace_back(rev, same);
+    }
+    same.push_back(rev);
+  };
   for (std::size_t i = 0; i < total; ++i) {
     const std::string& rev = plan.revisions[i];
     const std::string label = plan.model_name + " " + rev;
     if (checkpoint_complete(plan, rev)) {
       report.skipped.push_back(rev);
+      if (auto id = results::read_recorded_identity(checkpoint_dir(plan, rev))) note_identity(rev, *id);
       if (plan.show_progress) {
         std::fprintf(stderr, "sweep [%zu/%zu] %s: already complete, skipped\n", i + 1, total,
                      label.c_str());
@@ -56,7 +72,8 @@ SweepReport run_sweep(const SweepPlan& plan) {
     }
     const auto c0 = clock::now();
     try {
-      const SweepCheckpoint ckpt = plan.load(rev);
+      SweepCheckpoint ckpt = plan.load(rev);
+      if (ckpt.identity) note_identity(rev, *ckpt.identity);
       for (const SweepJob& job : plan.jobs) job.run(ckpt);
       nlohmann::json marker = {{"complete", true},
                                {"model", plan.model_name},

@@ -9,6 +9,11 @@
 //                  also resumes inside a checkpoint from its journal).
 //   failures       a checkpoint that throws is reported (stderr + SweepReport::failed) and the
 //                  others still run; the caller exits non-zero at the end.
+//   identity       revisions whose weights are byte-identical (same weights_sha256) to another
+//                  revision of the sweep (hub branches serving the wrong weights, pythia issues
+//                  #195/#205/#206) get a "warning: ... identical weights" line on stderr and
+//                  model_identity.identical_weights_as (the earlier revisions) in their files;
+//                  skipped checkpoints contribute the identity recorded in their files.
 //   progress       one line per checkpoint on stderr with overall progress and an ETA from the
 //                  mean time of the checkpoints computed so far.
 //
@@ -19,12 +24,14 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "model/causal_lm.h"
+#include "results/model_identity.h"
 
 namespace pythia::harness {
 
@@ -36,6 +43,9 @@ struct SweepCheckpoint {
   std::string revision;
   std::shared_ptr<const model::CausalLm> lm;
   std::shared_ptr<const void> extra;  // e.g. the tokenizer; owned by the loader
+  // The weights' identity (results/model_identity.h) when the loader knows it; run_sweep fills
+  // identity->identical_weights_as before the jobs run.
+  std::optional<results::ModelIdentity> identity;
 };
 
 struct SweepJob {
@@ -54,6 +64,8 @@ struct SweepPlan {
 };
 
 struct SweepReport {
+  // Revisions with the weights of an earlier revision: (revision, the earlier ones).
+  std::vector<std::pair<std::string, std::vector<std::string>>> identical_weights;
   std::vector<std::string> completed;  // run now
   std::vector<std::string> skipped;    // already complete in DIR
   std::vector<std::string> failed;     // with the error in `errors` at the same index

@@ -23,8 +23,10 @@
 #include "memorization/data_checksums.h"
 #include "memorization/journal.h"
 #include "memorization/scanner.h"
+#include "memorization/token_stats.h"
 #include "model/gemm.h"
 #include "results/memorization_file.h"
+#include "results/memorized_evals.h"
 #include "results/output_layout.h"
 
 namespace pythia::memorization {
@@ -113,11 +115,13 @@ ScanMeta describe_scan(const model::CausalLm& lm, const std::string& model_name,
   meta.tau = p.tau;
   meta.backend = lm.backend();
   meta.extended_csv = p.extended_csv;
+  meta.token_stats = p.token_stats;
+  meta.memorized_evals = p.memorized_evals;
   return meta;
 }
 
 J resume_config(const ScanMeta& meta, const ScanTarget& t, const ScanPlan& p) {
-  return {{"model", meta.model},          {"revision", meta.revision},
+  J c = {{"model", meta.model},          {"revision", meta.revision},
           {"step", t.step ? J(*t.step) : J(nullptr)}, {"data", meta.data},
           {"row_range", J::array({t.begin, t.end})}, {"slice", J::array({t.lo, t.hi})},
           {"shard", p.shard ? J(shard_dir_name(*p.shard)) : J(nullptr)},
@@ -125,6 +129,10 @@ J resume_config(const ScanMeta& meta, const ScanTarget& t, const ScanPlan& p) {
           {"continuation_len", p.continuation_len}, {"eod_policy", to_string(p.eod_policy)},
           {"score_mode", to_string(p.score_mode)},
           {"tau", p.tau},            {"extended_csv", p.extended_csv}};
+  if (p.token_stats) c["token_stats"] = true;
+  if (p.memorized_evals) c["memorized_evals"] = true;
+  if (meta.identity) c["weights_sha256"] = meta.identity->weights_sha256;
+  return c;
 }
 
 std::string sha256_hex(const std::string& text) {
@@ -184,6 +192,7 @@ struct Block {
   std::vector<model::Token> windows;
   std::vector<std::uint64_t> indices;
   std::vector<RowScore> out;
+  std::vector<TokenStat> stats;  // rows x L when token stats are on
 };
 
 // Reads rows [a, b) into a block, refusing tokens outside the model's vocabulary.
@@ -212,7 +221,7 @@ std::shared_ptr<Block> read_block(const data::IndexedDataset& ds, std::uint64_t 
 // Step 4: read -> score -> journal over the missing blocks. Returns the rows computed.
 std::uint64_t scan_rows(const MemorizationScanner& scanner, const data::IndexedDataset& ds,
                         MemorizationJournal& journal, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& todo,
-                        const std::string& label, bool show_progress) {
+                        const std::string& label, bool show_progress, TokenStatsJournal* stats_journal) {
   const int W = scanner.config().window();
   const int vocab = scanner.vocab_size();
   const int threads = tbb::this_task_arena::max_concurrency();
@@ -237,12 +246,17 @@ std::uint64_t scan_rows(const MemorizationScanner& scanner, const data::IndexedD
           tbb::make_filter<std::shared_ptr<Block>, std::shared_ptr<Block>>(
               tbb::filter_mode::parallel,
               [&](std::shared_ptr<Block> blk) {
-                scanner.score(blk->windows, blk->indices, blk->out, true);
+                if (stats_journal != nullptr) {
+                  blk->stats.resize(blk->out.size() * static_cast<std::size_t>(scanner.config().continuation_len));
+                }
+                scanner.score(blk->windows, blk->indices, blk->out, true, blk->stats);
                 blk->windows = {};
                 return blk;
               }) &
           tbb::make_filter<std::shared_ptr<Block>, void>(
               tbb::filter_mode::serial_in_order, [&](std::shared_ptr<Block> blk) {
+                // Stats first: every block the scan journal holds has its statistics.
+                if (stats_journal != nullptr) stats_journal->append(blk->first, blk->stats);
                 journal.append(blk->first, blk->out);
                 progress.advance(blk->out.size());
                 computed += blk->out.size();
@@ -254,7 +268,7 @@ std::uint64_t scan_rows(const MemorizationScanner& scanner, const data::IndexedD
 
 // Step 5: the CSVs from the journal in row order; returns the summary for memorization.json.
 ScanSummary write_scores(const MemorizationJournal& journal, const ScanMeta& meta, const ScanTarget& t,
-                         const ScanPlan& p) {
+                         const ScanPlan& p, const TokenStatsJournal* stats_journal) {
   auto blocks = journal.blocks();
   std::sort(blocks.begin(), blocks.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
   std::uint64_t cursor = t.lo;
@@ -270,9 +284,19 @@ ScanSummary write_scores(const MemorizationJournal& journal, const ScanMeta& met
     ext = std::make_unique<data::AtomicGzipWriter>(t.out_dir / results::kExtendedCsv);
     ext->write(results::extended_csv_header());
   }
+  std::unique_ptr<TokenStatsFileWriter> stats;
+  if (stats_journal != nullptr) {
+    stats = std::make_unique<TokenStatsFileWriter>(t.out_dir / kTokenStatsFile, p.prefix_len, p.continuation_len,
+                                                   t.lo, t.hi);
+  }
+  const std::size_t L = static_cast<std::size_t>(p.continuation_len);
   const std::uint64_t seen_end = t.step ? static_cast<std::uint64_t>(*t.step) * meta.sequences_per_step
                                         : ~std::uint64_t{0};
   for (const auto& b : blocks) {
+    if (stats) {
+      const std::vector<TokenStat> st = stats_journal->read(b.first, b.count);
+      for (std::uint32_t i = 0; i < b.count; ++i) stats->add(b.first + i, std::span(st).subspan(i * L, L));
+    }
     for (const RowScore& r : journal.read(b)) {
       const bool unseen = r.index >= seen_end;
       s.add(r, p.tau, unseen);
@@ -282,20 +306,23 @@ ScanSummary write_scores(const MemorizationJournal& journal, const ScanMeta& met
   }
   if (csv) csv->commit();
   if (ext) ext->commit();
+  if (stats) stats->commit();
   return s;
 }
 
 }  // namespace
 
 MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& model_name,
-                                 const std::string& revision, const ScanPlan& p) {
+                                 const std::string& revision, const ScanPlan& p,
+                                 const results::ModelIdentity* identity) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string started = utc_now();
   p.validate();
   const data::IndexedDataset ds(p.data);
   const ScanTarget t = resolve_target(lm, model_name, revision, p, ds);
   fs::create_directories(t.out_dir);
-  const ScanMeta meta = describe_scan(lm, model_name, t, p, ds);
+  ScanMeta meta = describe_scan(lm, model_name, t, p, ds);
+  if (identity != nullptr) meta.identity = *identity;
   const std::string config_text = resume_config(meta, t, p).dump();
   const std::string config_sha = sha256_hex(config_text);
 
@@ -323,10 +350,21 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   // promise that in general; models that do say so (GptNeox: tests/model/split_invariance_test.cpp).
   if (lm.forward_is_split_invariant()) scan.stage_ends = default_stage_ends(p.prefix_len, p.continuation_len);
   const MemorizationScanner scanner(lm, scan);
-  summary.rows_computed =
-      scan_rows(scanner, ds, journal, todo, "memorize " + model_name + "/" + t.revision, p.progress);
+  std::unique_ptr<TokenStatsJournal> stats_journal;
+  if (p.token_stats) stats_journal = std::make_unique<TokenStatsJournal>(t.out_dir / kTokenStatsPartial, p.continuation_len);
+  summary.rows_computed = scan_rows(scanner, ds, journal, todo, "memorize " + model_name + "/" + t.revision,
+                                    p.progress, stats_journal.get());
 
-  const ScanSummary s = write_scores(journal, meta, t, p);
+  const ScanSummary s = write_scores(journal, meta, t, p, stats_journal.get());
+  if (p.memorized_evals) {  // the published layout: index + the row's first P+L tokens
+    data::AtomicGzipWriter out(t.out_dir / results::kMemorizedEvalsFile);  // streamed: millions of rows
+    std::vector<model::Token> w(static_cast<std::size_t>(p.prefix_len + p.continuation_len));
+    for (const std::uint64_t i : s.memorized) {
+      ds.read_tokens(i, w);
+      out.write(results::memorized_evals_line({static_cast<std::int64_t>(i), std::vector<std::int64_t>(w.begin(), w.end())}));
+    }
+    out.commit();
+  }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const J run = {{"threads", tbb::this_task_arena::max_concurrency()},
                  {"batch_size", p.batch_size},
@@ -346,6 +384,7 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   data::write_file_atomic(t.out_dir / results::kMemorizationJson,
                           results::pretty_json(results::memorization_json(meta, s, run, timing)));
   journal.remove();
+  if (stats_journal) stats_journal->remove();
   fill_summary(summary, s, meta.exact_score ? s.mean_score() : std::nullopt);
   return summary;
 }

@@ -29,6 +29,7 @@
 
 #include "memorization/scan_plan.h"
 #include "model/causal_lm.h"
+#include "results/model_identity.h"
 
 namespace pythia::memorization {
 
@@ -44,7 +45,10 @@ struct MemorizeSummary {
 };
 
 // REQUIRES: lm outlives the call; plan.validate() passes. `revision` "" is written as "main".
+// `identity` (results/model_identity.h): recorded in memorization.json, and its weights_sha256 is
+// part of the resume configuration (a folder scanned with other weights is refused); null = unknown.
 MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& model_name,
-                                 const std::string& revision, const ScanPlan& plan);
+                                 const std::string& revision, const ScanPlan& plan,
+                                 const results::ModelIdentity* identity = nullptr);
 
 }  // namespace pythia::memorization

@@ -55,7 +55,7 @@ void ScanPlan::validate() const {
 
 J ScanPlan::to_json() const {
   auto opt = [](const auto& v) { return v ? J(*v) : J(nullptr); };
-  return J{{"data", data.string()},
+  J j{{"data", data.string()},
            {"start", opt(start)},
            {"end", opt(end)},
            {"step", opt(step)},
@@ -70,6 +70,9 @@ J ScanPlan::to_json() const {
            {"checksums", to_string(checksums)},
            {"verify_sha256", verify_sha256.string()},
            {"any_layout", any_layout}};
+  if (token_stats) j["token_stats"] = true;
+  if (memorized_evals) j["memorized_evals"] = true;
+  return j;
 }
 
 model::Workload ScanPlan::workload(int threads) const {

@@ -55,6 +55,8 @@ struct ScanPlan {
   int batch_size = 64;                           // rows per block: resume unit, decode batch
   std::optional<ShardSpec> shard;                // this process's slice (nullopt: the whole range)
   bool extended_csv = false;                     // also memorization_scores_extended.csv.gz
+  bool token_stats = false;                      // also memorization_token_stats.bin (token_stats.h)
+  bool memorized_evals = false;                  // also memorized_evals.jsonl.gz (results/memorized_evals.h)
   Checksums checksums = Checksums::kAuto;
   std::filesystem::path verify_sha256;           // "<filename> <sha256>" lines to check against
   bool any_layout = false;                       // skip the preshuffled-layout check
@@ -65,7 +67,7 @@ struct ScanPlan {
   void validate() const;
 
   // The run identity: data, range/step, S, P, L, eod_policy, score_mode, tau, shard, extended_csv,
-  // checksums, verify_sha256, any_layout. Not output, batch_size or progress (they change no
+  // checksums, verify_sha256, any_layout (and token_stats, memorized_evals, only when set). Not output, batch_size or progress (they change no
   // result). Deterministic key order.
   nlohmann::ordered_json to_json() const;
 

@@ -45,7 +45,7 @@ std::vector<int> default_stage_ends(int prefix_len, int continuation_len) {
 
 void MemorizationScanner::score(std::span<const model::Token> windows,
                                 std::span<const std::uint64_t> indices, std::span<RowScore> out,
-                                bool parallel) const {
+                                bool parallel, std::span<TokenStat> stats) const {
   const int P = config_.prefix_len, L = config_.continuation_len, W = config_.window();
   const std::size_t B = indices.size();
   if (windows.size() != B * static_cast<std::size_t>(W) || out.size() != B) {
@@ -53,6 +53,13 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
   }
   const int excluded = config_.eod_policy == EodPolicy::kReference ? config_.eod_id : -1;
   const int vocab = lm_.vocab_size();
+  const bool with_stats = !stats.empty();
+  if (with_stats && stats.size() != B * static_cast<std::size_t>(L)) {
+    throw std::invalid_argument("MemorizationScanner::score: stats must hold rows x continuation_len");
+  }
+  // Token statistics need the logits of every continuation position: one stage.
+  const std::vector<int> one_stage{W - 1};
+  const std::vector<int>& stage_ends = with_stats || config_.stage_ends.empty() ? one_stage : config_.stage_ends;
 
   std::vector<model::KvCache> caches(B);
   std::vector<model::Token> last(B);  // the greedy token to feed next (decode phase)
@@ -76,7 +83,7 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     // Stages x[begin .. end-1]; the first mismatch m and the teacher-forced part of min_margin /
     // NaN (positions P-1 .. m-1), in position order as in one pass.
     int m = W, begin = 0;
-    for (const int end : config_.stage_ends) {
+    for (const int end : stage_ends) {
       const int first_pos = std::max(begin, P - 1);  // first position with a logit row
       logit_rows.clear();
       for (int pos = first_pos; pos < end; ++pos) logit_rows.push_back(pos - begin);
@@ -88,6 +95,10 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
                       throw std::logic_error("CausalLm::forward: unexpected logit row");
                     }
                     steps[static_cast<std::size_t>(k)] = model::greedy_choice(logits, excluded);
+                    if (with_stats) {
+                      stats[b * static_cast<std::size_t>(L) + static_cast<std::size_t>(k)] =
+                          token_stat(logits, x[static_cast<std::size_t>(P + k)]);
+                    }
                   });
       for (int t = first_pos + 1; t <= end; ++t) {
         const GreedyChoice& s = steps[static_cast<std::size_t>(t - 1 - (P - 1))];

@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "model/causal_lm.h"
+#include "memorization/token_stats.h"
 #include "results/memorization_file.h"
 
 namespace pythia::memorization {
@@ -77,8 +78,12 @@ class MemorizationScanner {
   // Determinism: out[b] depends only on row b's tokens (CausalLm's per-sequence contract), not on
   // the other rows, their number or the thread count. Thread-safe: concurrent calls are allowed.
   // REQUIRES: windows.size() == indices.size() * W == out.size() * W; tokens in [0, vocab_size).
+  // `stats` (memorization/token_stats.h): when non-empty (size out.size() * L), also the
+  // per-position statistics of row b at stats[b*L + k] (t = P + k), from the same teacher-forced
+  // pass; that pass then covers all L positions (no staging), which changes no score.
   void score(std::span<const model::Token> windows, std::span<const std::uint64_t> indices,
-             std::span<RowScore> out, bool parallel = true) const;
+             std::span<RowScore> out, bool parallel = true,
+             std::span<TokenStat> stats = {}) const;
 
  private:
   const model::CausalLm& lm_;

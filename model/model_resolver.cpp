@@ -186,7 +186,7 @@ ResolvedModel resolve_model(std::string_view model, std::string_view revision) {
                                            "' points at snapshot " + sha +
                                            ", which has no config.json (incomplete download?)");
   }
-  return {snapshot, std::string(model), rev};
+  return {snapshot, std::string(model), rev, sha};
 }
 
 std::vector<std::string> list_revisions(std::string_view model) {

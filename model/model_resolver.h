@@ -28,6 +28,7 @@ struct ResolvedModel {
   std::filesystem::path dir;  // the checkpoint folder (holds config.json and the weights)
   std::string name;           // display name: "pythia-tiny", "mini-pythia", "EleutherAI/pythia-70m"
   std::string revision;       // the revision chosen ("" for a plain checkpoint folder)
+  std::string commit;         // (3) only: the HF commit sha of the snapshot (snapshots/<sha>); else ""
 };
 
 // Resolves `model` + `revision` (empty = default: none for (1), required for (2), "main" for (3)).

@@ -201,4 +201,10 @@ NeoxConfig read_neox_config(const std::filesystem::path& path) {
   return c;
 }
 
+std::int64_t parameter_count(const NeoxConfig& c) {
+  const std::int64_t V = c.vocab_size, C = c.hidden_size, I = c.intermediate_size;
+  const std::int64_t layer = 2 * 2 * C + (3 * C * C + 3 * C) + (C * C + C) + (I * C + I) + (C * I + C);
+  return 2 * V * C + c.num_hidden_layers * layer + 2 * C;
+}
+
 }  // namespace pythia::model

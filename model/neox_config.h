@@ -5,6 +5,7 @@
 // file, the key and the value.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 
@@ -29,6 +30,13 @@ struct NeoxConfig {
   // Rotated dims per head: int(head_dim * rotary_pct), as transformers computes rotary_ndims.
   int rotary_dim() const { return static_cast<int>(head_dim() * rotary_pct); }
 };
+
+// Parameters of the GPTNeoXForCausalLM these hyper-parameters describe, as transformers'
+// model.num_parameters() (and so lm-eval's model_num_parameters) counts them: embed_in and the
+// untied embed_out (V x C each), per layer two LayerNorms (2 x 2C), query_key_value (3C x C + 3C),
+// dense (C x C + C), dense_h_to_4h (I x C + I), dense_4h_to_h (C x I + C), the final LayerNorm
+// (2C); buffers (attention.bias, rotary inv_freq) are not parameters. pythia-70m: 70,426,624.
+std::int64_t parameter_count(const NeoxConfig& c);
 
 // Parses and validates `path` (a config.json). Throws DataError naming the file and key.
 NeoxConfig read_neox_config(const std::filesystem::path& path);

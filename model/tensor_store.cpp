@@ -139,8 +139,8 @@ Loaded load_one(const std::filesystem::path& file, bool safetensors) {
 
 // model.safetensors.index.json / pytorch_model.bin.index.json (transformers' sharded layout):
 // {"metadata": {...}, "weight_map": {"<tensor>": "<shard file>", ...}}.
-TensorStore load_sharded(const std::filesystem::path& dir, const std::filesystem::path& index,
-                         bool safetensors) {
+// The weight_map of a shard index, by shard file: shard -> tensor names (validated).
+std::map<std::string, std::vector<std::string>> shard_map(const std::filesystem::path& index) {
   const auto j = read_json_file(index);
   const std::string file = index.string();
   if (!j.is_object() || !j.contains("weight_map") || !j["weight_map"].is_object()) {
@@ -160,6 +160,13 @@ TensorStore load_sharded(const std::filesystem::path& dir, const std::filesystem
     wanted[s].push_back(name);
   }
   if (wanted.empty()) throw DataError(file, "weight_map is empty");
+  return wanted;
+}
+
+TensorStore load_sharded(const std::filesystem::path& dir, const std::filesystem::path& index,
+                         bool safetensors) {
+  const std::string file = index.string();
+  const auto wanted = shard_map(index);
   std::vector<TensorInfo> all;
   std::vector<std::shared_ptr<const void>> owners;
   for (const auto& [shard, names] : wanted) {
@@ -262,26 +269,39 @@ TensorStore TensorStore::from_tensors(std::filesystem::path dir, std::string sou
   return s;
 }
 
-TensorStore TensorStore::open(const std::filesystem::path& dir) {
+namespace {
+
+// The file open() reads first: the first of the four layouts present, in transformers' order.
+std::filesystem::path layout_file(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   if (!fs::is_directory(dir)) throw DataError(dir.string(), "not a checkpoint folder");
-  if (const auto p = dir / "model.safetensors"; fs::exists(p)) {
-    auto l = load_one(p, true);
-    return from_tensors(dir, "model.safetensors", std::move(l.tensors), std::move(l.owners));
-  }
-  if (const auto p = dir / "model.safetensors.index.json"; fs::exists(p)) {
-    return load_sharded(dir, p, true);
-  }
-  if (const auto p = dir / "pytorch_model.bin"; fs::exists(p)) {
-    auto l = load_one(p, false);
-    return from_tensors(dir, "pytorch_model.bin", std::move(l.tensors), std::move(l.owners));
-  }
-  if (const auto p = dir / "pytorch_model.bin.index.json"; fs::exists(p)) {
-    return load_sharded(dir, p, false);
+  for (const char* name : {"model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                           "pytorch_model.bin.index.json"}) {
+    if (fs::exists(dir / name)) return dir / name;
   }
   throw DataError(dir.string(), "no model weights: expected model.safetensors, "
                                 "model.safetensors.index.json, pytorch_model.bin or "
                                 "pytorch_model.bin.index.json");
+}
+
+bool is_index(const std::filesystem::path& p) { return p.filename().string().ends_with(".index.json"); }
+bool is_safetensors(const std::filesystem::path& p) { return p.filename().string().starts_with("model.safetensors"); }
+
+}  // namespace
+
+TensorStore TensorStore::open(const std::filesystem::path& dir) {
+  const auto p = layout_file(dir);
+  if (is_index(p)) return load_sharded(dir, p, is_safetensors(p));
+  auto l = load_one(p, is_safetensors(p));
+  return from_tensors(dir, p.filename().string(), std::move(l.tensors), std::move(l.owners));
+}
+
+std::vector<std::filesystem::path> checkpoint_weight_files(const std::filesystem::path& dir) {
+  const auto p = layout_file(dir);
+  if (!is_index(p)) return {p};
+  std::vector<std::filesystem::path> out;
+  for (const auto& [shard, names] : shard_map(p)) out.push_back(dir / shard);  // sorted by name
+  return out;
 }
 
 const TensorInfo* TensorStore::find(std::string_view name) const {

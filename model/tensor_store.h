@@ -105,6 +105,12 @@ class TensorStore {
   std::vector<std::shared_ptr<const void>> owners_;
 };
 
+// The weight files TensorStore::open(dir) reads, in file-name order: model.safetensors or
+// pytorch_model.bin, or the shard files a *.index.json names (not the index itself). Same
+// preference order and DataErrors as open(); reads only the index, never the weights. Used for the
+// checkpoint's content hash (results/model_identity.h).
+std::vector<std::filesystem::path> checkpoint_weight_files(const std::filesystem::path& dir);
+
 // Converts `count` little-endian elements of `src` (type `dtype`, F16/BF16/F32) to float32.
 // Exact (IEEE half and bfloat16 are subsets of float32), including subnormals, inf and NaN.
 // Returns false for any other dtype.

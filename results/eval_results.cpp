@@ -119,6 +119,11 @@ json to_lm_eval_v04(const EvalRun& run) {
       }
     }
   }
+  if (run.identity) {
+    config["model_sha"] = run.identity->hf_commit;
+    config["model_num_parameters"] = run.identity->num_parameters;
+    out[kModelIdentityKey] = to_json(*run.identity);
+  }
   out["config"] = config;
   const std::string model = config["model"].is_string() ? config["model"].get<std::string>() : "";
   out["git_hash"] = nullptr;
@@ -177,8 +182,10 @@ json to_pythia_v0(const EvalRun& run) {
       {"bootstrap_iters", get("bootstrap_iters", 100000)},
       {"description_dict", json::object()},
   };
-  return {{"results", std::move(results)}, {"versions", std::move(versions)},
-          {"config", std::move(config)}};
+  json out = {{"results", std::move(results)}, {"versions", std::move(versions)},
+              {"config", std::move(config)}};
+  if (run.identity) out[kModelIdentityKey] = to_json(*run.identity);
+  return out;
 }
 
 void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j) {

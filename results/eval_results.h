@@ -15,6 +15,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "results/model_identity.h"
+
 namespace pythia::results {
 
 // A results file that cannot be read or written. The message names the file and the problem.
@@ -53,6 +55,9 @@ struct EvalRun {
   // be given under config["_top_level"] (an object merged into the file's top level, e.g.
   // model_name, date, total_evaluation_time_seconds, lm_eval_version).
   nlohmann::json config;
+  // The weights evaluated (results/model_identity.h): both layouts write it as "model_identity";
+  // v0.4 also fills config.model_sha (HF commit) and config.model_num_parameters from it.
+  std::optional<ModelIdentity> identity;
 };
 
 // The two layouts a results file can be written in (--format).

@@ -188,6 +188,7 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
   j["model"] = meta.model;
   j["revision"] = meta.revision;
   j["step"] = meta.step ? J(*meta.step) : J(nullptr);
+  if (meta.identity) j[kModelIdentityKey] = to_json(*meta.identity);
   j["data"] = meta.data;
   j["row_range"] = J::array({meta.row_begin, meta.row_end});
   j["sequences_per_step"] = meta.sequences_per_step;
@@ -200,6 +201,8 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
   set_summary_fields(j, s, exact);
   j["files"] = J{{"scores", exact ? J(kScoresCsv) : J(nullptr)},
                  {"extended", meta.extended_csv ? J(kExtendedCsv) : J(nullptr)}};
+  if (meta.token_stats) j["files"]["token_stats"] = "memorization_token_stats.bin";
+  if (meta.memorized_evals) j["files"]["memorized_evals"] = "memorized_evals.jsonl.gz";
   j["run"] = std::move(run);
   j["timing"] = std::move(timing);
   return j;

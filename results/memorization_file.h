@@ -20,6 +20,7 @@
 #include <string_view>
 #include <vector>
 
+#include "results/model_identity.h"
 
 namespace pythia::results {
 
@@ -78,9 +79,13 @@ struct ScanMeta {
   double tau = 0.0625;
   std::string compute_dtype = "float32", backend;
   bool extended_csv = false;
+  std::optional<ModelIdentity> identity;  // the weights scanned (results/model_identity.h)
+  bool token_stats = false;               // memorization_token_stats.bin written (files.token_stats)
+  bool memorized_evals = false;           // memorized_evals.jsonl.gz written (files.memorized_evals)
 };
 
-// memorization.json. Keys, in order: format, harness_version, model, revision, step, data,
+// memorization.json. Keys, in order: format, harness_version, model, revision, step,
+// model_identity (only when meta.identity is set), data,
 // row_range, sequences_per_step, prefix_len, continuation_len, eod_policy, score_mode, tau, compute,
 // rows_scanned, rows_memorized, rows_flagged_nan, rows_unseen, rows_eod_in_target, mean_score,
 // histogram, memorized_indices, near_tie_rows, memorized_near_tie_rows, flagged_nan_rows, files,

@@ -8,9 +8,11 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "results/canaries.h"
+#include "results/model_identity.h"
 #include "results/svg_plot.h"
 
 namespace pythia::results {
@@ -98,6 +100,46 @@ fs::path find_canary_manifest(const MemorizationResult& m, const fs::path& tree_
   return {};
 }
 
+// Checkpoints of one model whose recorded weights_sha256 (results/model_identity.h) is equal:
+// hub branches serving the wrong weights (pythia issues #195, #205, #206).
+class SameWeights {
+ public:
+  void add(const Checkpoint& c, const std::optional<std::string>& sha) {
+    if (!sha) return;
+    sha_[{c.model, c.revision}] = *sha;
+    revisions_[{c.model, *sha}].insert(c.revision);
+  }
+  // "" or a mark naming the other revisions with the same weights.
+  std::string mark(const Checkpoint& c) const {
+    const auto it = sha_.find({c.model, c.revision});
+    if (it == sha_.end()) return "";
+    std::string others;
+    for (const auto& r : revisions_.at({c.model, it->second})) {
+      if (r != c.revision) others += (others.empty() ? "" : ", ") + r;
+    }
+    if (others.empty()) return "";
+    return " <span class=\"same-weights\" title=\"weights_sha256 " + html_escape(it->second) +
+           "\">&#9888; same weights as " + html_escape(others) + "</span>";
+  }
+  bool any() const {
+    for (const auto& [k, revs] : revisions_) {
+      if (revs.size() > 1) return true;
+    }
+    return false;
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::string> sha_;
+  std::map<std::pair<std::string, std::string>, std::set<std::string>> revisions_;
+};
+
+std::optional<std::string> recorded_sha(const nlohmann::json& raw) {
+  if (!raw.is_object() || !raw.contains(kModelIdentityKey)) return std::nullopt;
+  const auto& id = raw[kModelIdentityKey];
+  if (!id.is_object() || !id.contains("weights_sha256") || !id["weights_sha256"].is_string()) return std::nullopt;
+  return id["weights_sha256"].get<std::string>();
+}
+
 std::string render_report_html(const ResultTree& tree, const ReportOptions& opt) {
   std::string h = "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>" +
                   html_escape(opt.title) + "</title>\n" + kStyle + "</head><body>\n";
@@ -117,6 +159,19 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
     evals.emplace_back(checkpoint_of(key, revision_of_eval(f, key), model_hint), &f);
   }
   std::sort(evals.begin(), evals.end(), [](const auto& a, const auto& b) { return before(a.first, b.first); });
+  SameWeights same;
+  for (const auto& [c, f] : evals) {
+    same.add(c, f->run.identity ? std::optional<std::string>(f->run.identity->weights_sha256) : std::nullopt);
+  }
+  for (const auto& [key, m] : tree.memorizations) {
+    Checkpoint c = checkpoint_of(key, m.revision, m.model);
+    same.add(c, recorded_sha(m.raw));
+  }
+  if (same.any()) {
+    h += "<p class=\"note\">&#9888; marks checkpoints whose weight files are byte-identical to "
+         "another revision's (equal model_identity.weights_sha256): the hub branch may serve the "
+         "wrong weights.</p>\n";
+  }
   std::vector<std::string> models;
   std::vector<std::pair<std::string, std::string>> metrics;  // (task, metric) in first-seen order
   for (const auto& [c, f] : evals) {
@@ -174,7 +229,7 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
       if (n_ckpt <= 8) {  // checkpoints as columns
         h += "<tr><th>task</th><th>metric</th>";
         for (const auto& [c, f] : evals) {
-          if (c.model == model) h += "<th>" + html_escape(c.revision) + "</th>";
+          if (c.model == model) h += "<th>" + html_escape(c.revision) + same.mark(c) + "</th>";
         }
         h += "</tr>\n";
         for (const auto& [task, metric] : metrics) {
@@ -192,7 +247,7 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
         h += "</tr>\n";
         for (const auto& [c, f] : evals) {
           if (c.model != model) continue;
-          h += "<tr><td>" + html_escape(c.revision) + "</td>";
+          h += "<tr><td>" + html_escape(c.revision) + same.mark(c) + "</td>";
           for (const auto& [task, metric] : metrics) h += cell(f, task, metric);
           h += "</tr>\n";
         }
@@ -247,7 +302,7 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
       const double pct = m->rows_scanned > 0
                              ? 100.0 * static_cast<double>(m->rows_memorized) / static_cast<double>(m->rows_scanned)
                              : kNaN;
-      h += "<tr><td>" + html_escape(c.model) + "</td><td>" + html_escape(c.revision) + "</td><td>[" +
+      h += "<tr><td>" + html_escape(c.model) + "</td><td>" + html_escape(c.revision) + same.mark(c) + "</td><td>[" +
            std::to_string(m->row_begin) + ", " + std::to_string(m->row_end) + ")</td><td>" +
            std::to_string(m->rows_scanned) + "</td><td>" + std::to_string(m->rows_memorized) +
            "</td><td>" + fmt(pct, 3) + "</td><td>" + (m->mean_score ? fmt(*m->mean_score, 5) : "–") +

@@ -135,6 +135,13 @@ EvalFile parse_eval_results(const json& j, const std::string& name) {
     f.run.tasks.push_back(std::move(t));
   }
   if (j.contains("config")) f.run.config = j["config"];
+  if (j.contains(kModelIdentityKey)) {
+    try {
+      f.run.identity = parse_model_identity(j[kModelIdentityKey], name);
+    } catch (const ResultsFileError&) {
+      // a malformed identity does not make the metrics unreadable; it is simply not shown
+    }
+  }
   return f;
 }
 

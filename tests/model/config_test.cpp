@@ -10,6 +10,7 @@
 
 #include "data/error.h"
 #include "model/neox_config.h"
+#include "model/tensor_store.h"
 
 namespace fs = std::filesystem;
 using nlohmann::json;
@@ -237,6 +238,44 @@ TEST_F(ConfigTest, RefusesMalformedFiles) {
     ADD_FAILURE() << "accepted a missing file";
   } catch (const pythia::DataError& e) {
     EXPECT_NE(std::string(e.what()).find("missing.json"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+
+namespace {
+
+// parameter_count: transformers' num_parameters() as published for pythia-70m (70,426,624) and
+// pythia-160m (162,322,944) from their configs' sizes; and, on every fixture checkpoint, the sum of
+// the element counts of its stored tensors that are parameters (buffers excluded).
+TEST(ParameterCount, PublishedPythiaSizes) {
+  pythia::model::NeoxConfig c70;  // pythia-70m: V 50304, C 512, 6 layers, I 2048
+  c70.vocab_size = 50304;
+  c70.hidden_size = 512;
+  c70.num_hidden_layers = 6;
+  c70.intermediate_size = 2048;
+  EXPECT_EQ(pythia::model::parameter_count(c70), 70426624);
+  pythia::model::NeoxConfig c160 = c70;  // pythia-160m: C 768, 12 layers, I 3072
+  c160.hidden_size = 768;
+  c160.num_hidden_layers = 12;
+  c160.intermediate_size = 3072;
+  EXPECT_EQ(pythia::model::parameter_count(c160), 162322944);
+}
+
+TEST(ParameterCount, EqualsStoredParameterTensors) {
+  const fs::path fixtures = PYTHIA_FIXTURES_DIR;
+  for (const char* name : {"pythia-tiny", "mini-pythia/step1", "neox-variant"}) {
+    const fs::path dir = fixtures / name;
+    const auto store = pythia::model::TensorStore::open(dir);
+    std::int64_t stored = 0;
+    for (const auto& n : store.names()) {
+      if (n.ends_with("attention.bias") || n.ends_with("attention.masked_bias") ||
+          n.ends_with("rotary_emb.inv_freq")) {
+        continue;  // buffers, not parameters
+      }
+      stored += pythia::model::element_count(store.find(n)->shape);
+    }
+    EXPECT_EQ(pythia::model::parameter_count(read_neox_config(dir / "config.json")), stored) << name;
   }
 }
 

@@ -98,6 +98,7 @@ TEST_F(ResolverTest, CheckpointFolder) {
   EXPECT_EQ(m.dir, root_ / "pythia-tiny");
   EXPECT_EQ(m.name, "pythia-tiny");
   EXPECT_EQ(m.revision, "");
+  EXPECT_EQ(m.commit, "");  // not from the HF cache: no commit
   EXPECT_EQ(resolve_model((root_ / "pythia-tiny").string() + "/", "").name, "pythia-tiny");
   EXPECT_TRUE(list_revisions((root_ / "pythia-tiny").string()).empty());
   const auto msg = message_of([&] { resolve_model((root_ / "pythia-tiny").string(), "step3"); });
@@ -134,11 +135,14 @@ TEST_F(ResolverTest, HuggingFaceCache) {
   EXPECT_EQ(m.dir, repo / "snapshots" / kMainSha);
   EXPECT_EQ(m.name, "EleutherAI/pythia-70m-deduped");
   EXPECT_EQ(m.revision, "main");
+  EXPECT_EQ(m.commit, kMainSha);  // the HF commit of the revision, recorded in results files
   m = resolve_model("EleutherAI/pythia-70m-deduped", "step3000");
   EXPECT_EQ(m.dir, repo / "snapshots" / kStepSha);
   EXPECT_EQ(m.revision, "step3000");
+  EXPECT_EQ(m.commit, kStepSha);
   m = resolve_model("EleutherAI/pythia-70m-deduped", kLooseSha);  // commit sha directly
   EXPECT_EQ(m.dir, repo / "snapshots" / kLooseSha);
+  EXPECT_EQ(m.commit, kLooseSha);
   EXPECT_TRUE(fs::is_regular_file(m.dir / "config.json"));  // through the blob symlink
   EXPECT_EQ(list_revisions("EleutherAI/pythia-70m-deduped"),
             (std::vector<std::string>{"step3000", "main"}));
