@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <cstdlib>
 
 #include "data/error.h"
 #include "data/gzip_stream.h"
@@ -74,30 +73,34 @@ bool MemorizedRows::read_line(std::string& line) {
 }
 
 std::uint64_t MemorizedRows::next_from_csv() {
-  std::string line;
+  std::string& line = line_;
   while (read_line(line)) {
     ++line_no_;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
     if (line_no_ == 1 && line.rfind("index", 0) == 0) continue;  // header (extended CSV)
-    const std::string where = path_ + ":" + std::to_string(line_no_);
-    const auto comma = line.find(',');
-    if (comma == std::string::npos) throw DataError(where, "expected index,score");
+    const char* const b = line.data();
+    const char* const e = b + line.size();
+    const char* comma = static_cast<const char*>(std::memchr(b, ',', line.size()));
     std::uint64_t index = 0;
-    const auto r = std::from_chars(line.data(), line.data() + comma, index);
-    const std::size_t comma2 = line.find(',', comma + 1);
-    const std::string score_text =
-        line.substr(comma + 1, comma2 == std::string::npos ? std::string::npos : comma2 - comma - 1);
-    char* endp = nullptr;
-    const double score = std::strtod(score_text.c_str(), &endp);
-    if (r.ec != std::errc() || r.ptr != line.data() + comma || score_text.empty() ||
-        endp != score_text.c_str() + score_text.size()) {
-      throw DataError(where, "malformed index,score line: " + line.substr(0, 80));
+    double score = 0;
+    bool ok = comma != nullptr;
+    if (ok) {
+      const auto r = std::from_chars(b, comma, index);
+      const char* score_end = static_cast<const char*>(std::memchr(comma + 1, ',', static_cast<std::size_t>(e - comma - 1)));
+      if (score_end == nullptr) score_end = e;
+      const auto rs = std::from_chars(comma + 1, score_end, score);
+      ok = r.ec == std::errc() && r.ptr == comma && score_end > comma + 1 && rs.ec == std::errc() &&
+           rs.ptr == score_end;
+    }
+    if (!ok) {
+      throw DataError(path_ + ":" + std::to_string(line_no_), "malformed index,score line: " + line.substr(0, 80));
     }
     if (have_last_ && index < last_index_) {
-      throw DataError(where, "row index " + std::to_string(index) + " after " + std::to_string(last_index_) +
-                                 ": the analysis streams score files in increasing index order "
-                                 "(sort it with: sort -t, -k1,1n)");
+      throw DataError(path_ + ":" + std::to_string(line_no_),
+                      "row index " + std::to_string(index) + " after " + std::to_string(last_index_) +
+                          ": the analysis streams score files in increasing index order "
+                          "(sort it with: sort -t, -k1,1n)");
     }
     have_last_ = true;
     last_index_ = index;

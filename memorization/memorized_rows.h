@@ -61,6 +61,7 @@ class MemorizedRows {
   std::unique_ptr<data::GzipReader> reader_;
   std::string path_;
   std::vector<char> buf_;
+  std::string line_;
   std::size_t buf_pos_ = 0, buf_len_ = 0;
   std::uint64_t line_no_ = 0;
   double min_score_ = 1.0;
