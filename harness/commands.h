@@ -20,6 +20,7 @@ int run_sweep(const Args& args);     // eval and/or memorize across checkpoints
 int run_compare(const Args& args);   // regression check between two result trees
 int run_report(const Args& args);    // self-contained HTML report
 int run_analyze(const Args& args);   // cross-checkpoint memorized-set analysis
+int run_dedup_count(const Args& args);  // duplicate counts of the scanned windows
 
 struct Command {
   const char* name;
@@ -40,6 +41,8 @@ inline constexpr Command kCommands[] = {
     {"report", "write a self-contained HTML report of a results tree", run_report},
     {"analyze", "memorized-set matrix across checkpoints and models (precision, recall, gained, forgotten)",
      run_analyze},
+    {"dedup-count", "count how often each scanned 64-token window occurs in the training memmap",
+     run_dedup_count},
 };
 
 }  // namespace pythia::harness
