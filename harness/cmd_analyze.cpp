@@ -39,12 +39,16 @@ int run_analyze(const Args& args) {
        "other values need the scores CSV)")
       ("block-rows", po::value(&block_rows)->default_value(1u << 20),
        "rows per block of the bitset merge (a multiple of 64); memory grows with it")
+      ("dedup-counts", po::value<std::string>(),
+       "dedup_counts.csv.gz of `dedup-count` over the same data: adds per checkpoint \"by_duplicates\",\n"
+       "rows and memorized rows per duplicate-count bucket (1, 2, 3-4, 5-8, ...)")
       ("threads", po::value(&threads)->default_value(0), "worker threads (0: all cores)");
   po::options_description hidden;
   hidden.add_options()("dir", po::value(&dir), "the results tree");
   po::positional_options_description pos;
   pos.add("dir", 1);
-  if (!parse_or_help(args, desc, &pos, &hidden)) return 0;
+  const auto vm = parse_or_help(args, desc, &pos, &hidden);
+  if (!vm) return 0;
   if (dir.empty()) throw UsageError("give the results tree: pythia-harness analyze DIR --output FILE");
   if (output.empty()) throw UsageError("--output FILE is required");
   if (!(min_score > 0.0 && min_score <= 1.0)) throw UsageError("--min-score must be in (0, 1]");
@@ -53,6 +57,7 @@ int run_analyze(const Args& args) {
   memorization::AnalysisOptions opt;
   opt.min_score = min_score;
   opt.block_rows = block_rows;
+  if (vm->count("dedup-counts")) opt.dedup_counts = (*vm)["dedup-counts"].as<std::string>();
   const auto scans = memorization::find_scans(dir);
   if (scans.empty()) throw DataError(dir, "holds no memorization.json (is it a sweep or memorize output?)");
   const auto doc = memorization::analyze_scans(scans, opt);

@@ -2,8 +2,10 @@
 #include "memorization/cross_checkpoint.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <map>
+#include <memory>
 #include <tuple>
 #include <tbb/parallel_for.h>
 
@@ -73,6 +75,46 @@ std::uint64_t count_in_range(const std::uint64_t* bits, const std::uint32_t* pre
 
 struct PairCounts {
   std::uint64_t both = 0, a_common = 0, b_common = 0;
+};
+
+// Duplicate-count buckets: 0 -> count 1, b >= 1 -> counts 2^(b-1)+1 .. 2^b; kUnknown: no count.
+constexpr int kBuckets = 65;
+constexpr std::uint8_t kUnknown = 64;
+std::uint8_t bucket_of(std::uint64_t count) {
+  return count <= 1 ? 0 : static_cast<std::uint8_t>(std::min<int>(63, std::bit_width(count - 1)));
+}
+
+// The rows' buckets of one block, streamed from the sorted `index,count` file.
+class DedupBuckets {
+ public:
+  explicit DedupBuckets(const fs::path& p) : rows_(MemorizedRows::from_scores_csv(p, 0.0)), path_(p.string()) {
+    advance();
+  }
+  void fill(std::uint64_t base, std::uint64_t n, std::uint8_t* out) {
+    std::fill(out, out + n, kUnknown);
+    while (have_ && index_ < base + n) {
+      if (index_ >= base) out[index_ - base] = bucket_of(count_);
+      advance();
+    }
+  }
+
+ private:
+  void advance() {
+    double v = 0;
+    have_ = rows_.next_pair(index_, v);
+    if (have_ && !(v >= 1 && v == static_cast<double>(static_cast<std::uint64_t>(v)))) {
+      throw DataError(path_, "row " + std::to_string(index_) + ": a duplicate count must be an integer >= 1");
+    }
+    count_ = have_ ? static_cast<std::uint64_t>(v) : 0;
+  }
+  MemorizedRows rows_;
+  std::string path_;
+  bool have_ = false;
+  std::uint64_t index_ = 0, count_ = 0;
+};
+
+struct BucketCounts {
+  std::array<std::uint64_t, kBuckets> rows{}, memorized{};
 };
 
 }  // namespace
@@ -158,11 +200,19 @@ ordered_json analyze_group(const std::vector<const ScanEntry*>& g, const Analysi
                           "rows");
   if (!opt.progress) progress.set_enabled(false);
   std::uint64_t done_rows = 0;
+  const bool with_dedup = !opt.dedup_counts.empty();
+  std::unique_ptr<DedupBuckets> dedup;
+  std::vector<std::uint8_t> bucket(with_dedup ? opt.block_rows : 0);
+  std::vector<BucketCounts> by_bucket(with_dedup ? k : 0);
+  if (with_dedup) dedup = std::make_unique<DedupBuckets>(opt.dedup_counts);
+  std::uint64_t next_base = 0;  // with dedup counts every block of [0, row_hi) is visited
   for (;;) {
     std::uint64_t first = kEndOfRows;
     for (auto& r : rows) first = std::min(first, r.peek());
+    if (with_dedup && next_base < row_hi) first = std::min(first, next_base);
     if (first == kEndOfRows) break;
-    const std::uint64_t base = first / opt.block_rows * opt.block_rows;
+    const std::uint64_t base = std::max(next_base, first / opt.block_rows * opt.block_rows);
+    next_base = base + opt.block_rows;
     std::fill(bits.begin(), bits.end(), 0);
     tbb::parallel_for(std::size_t{0}, k, [&](std::size_t c) {
       std::uint64_t* b = bits.data() + c * words;
@@ -172,6 +222,29 @@ ordered_json analyze_group(const std::vector<const ScanEntry*>& g, const Analysi
       for (std::uint64_t w = 0; w < words; ++w) p[w + 1] = p[w] + static_cast<std::uint32_t>(std::popcount(b[w]));
     });
     for (std::size_t c = 0; c < k; ++c) total[c] += block_count[c];
+    if (with_dedup) {
+      dedup->fill(base, opt.block_rows, bucket.data());
+      std::array<std::uint64_t, kBuckets> block_rows_per_bucket{};
+      for (std::uint64_t r = 0; r < opt.block_rows; ++r) ++block_rows_per_bucket[bucket[r]];
+      tbb::parallel_for(std::size_t{0}, k, [&](std::size_t c) {
+        const std::uint64_t lo = std::max<std::uint64_t>(static_cast<std::uint64_t>(g[c]->row_begin), base);
+        const std::uint64_t hi = std::min<std::uint64_t>(static_cast<std::uint64_t>(g[c]->row_end), base + opt.block_rows);
+        BucketCounts& bc = by_bucket[c];
+        if (lo >= hi) return;
+        if (lo == base && hi == base + opt.block_rows) {
+          for (int b = 0; b < kBuckets; ++b) bc.rows[static_cast<std::size_t>(b)] += block_rows_per_bucket[static_cast<std::size_t>(b)];
+        } else {
+          for (std::uint64_t r = lo; r < hi; ++r) ++bc.rows[bucket[r - base]];
+        }
+        const std::uint64_t* b = bits.data() + c * words;
+        for (std::uint64_t w = 0; w < words; ++w) {
+          for (std::uint64_t x = b[w]; x != 0; x &= x - 1) {
+            const std::uint64_t r = base + w * 64 + static_cast<std::uint64_t>(std::countr_zero(x));
+            if (r >= lo && r < hi) ++bc.memorized[bucket[r - base]];
+          }
+        }
+      });
+    }
     tbb::parallel_for(std::size_t{0}, k, [&](std::size_t i) {
       const std::uint64_t* a = bits.data() + i * words;
       for (std::size_t j = i + 1; j < k; ++j) {
@@ -211,6 +284,21 @@ ordered_json analyze_group(const std::vector<const ScanEntry*>& g, const Analysi
                    {"rows_scanned", s.rows_scanned},
                    {"memorized", total[c]},
                    {"rate", num_or_null(ratio(total[c], static_cast<std::uint64_t>(s.rows_scanned)))}});
+    if (with_dedup) {
+      ordered_json bd = ordered_json::array();
+      for (int b = 0; b < kBuckets; ++b) {
+        const std::uint64_t n = by_bucket[c].rows[static_cast<std::size_t>(b)];
+        const std::uint64_t m = by_bucket[c].memorized[static_cast<std::size_t>(b)];
+        if (n == 0 && m == 0) continue;
+        const bool unknown = b == kUnknown;
+        bd.push_back({{"count_min", unknown ? ordered_json(nullptr) : ordered_json(b == 0 ? 1 : (1ull << (b - 1)) + 1)},
+                      {"count_max", unknown ? ordered_json(nullptr) : ordered_json(b == 0 ? 1 : 1ull << b)},
+                      {"rows", n},
+                      {"memorized", m},
+                      {"rate", num_or_null(ratio(m, n))}});
+      }
+      cps.back()["by_duplicates"] = std::move(bd);
+    }
   }
   j["checkpoints"] = std::move(cps);
   ordered_json pj = ordered_json::array();

@@ -21,7 +21,8 @@
 // `memorized_indices` of CSV-less scans; independent of the number of memorized rows otherwise.
 // estimate_memory_bytes() gives the bound.
 //
-// Output (analysis_json): see harness `analyze --help` and memorization/README.md.
+// Output (analysis_json): see harness `analyze --help` and memorization/README.md. With
+// dedup_counts: one more byte per block row (the row's bucket) and one stream.
 // Errors: DataError naming the file (malformed JSON or CSV, decreasing indices, no scans found).
 #pragma once
 
@@ -38,6 +39,11 @@ struct AnalysisOptions {
   double min_score = 1.0;               // a row is memorized when score >= min_score
   std::uint64_t block_rows = 1u << 20;  // rows per block (multiple of 64)
   bool progress = true;                 // progress + ETA on stderr (when it is a terminal)
+  // Optional `index,count` file of `dedup-count` (memorization/dedup_count.h) over the same data:
+  // adds per checkpoint "by_duplicates", rows and memorized rows per duplicate-count bucket
+  // (1, 2, 3-4, 5-8, ..., 2^(b-1)+1..2^b; rows missing from the file: count_min null). It is
+  // applied to every data group: give it a tree of scans over the data it was counted on.
+  std::filesystem::path dedup_counts;
 };
 
 // One scan found in the tree.

@@ -72,7 +72,7 @@ bool MemorizedRows::read_line(std::string& line) {
   }
 }
 
-std::uint64_t MemorizedRows::next_from_csv() {
+bool MemorizedRows::next_pair(std::uint64_t& out_index, double& out_value) {
   std::string& line = line_;
   while (read_line(line)) {
     ++line_no_;
@@ -104,6 +104,17 @@ std::uint64_t MemorizedRows::next_from_csv() {
     }
     have_last_ = true;
     last_index_ = index;
+    out_index = index;
+    out_value = score;
+    return true;
+  }
+  return false;
+}
+
+std::uint64_t MemorizedRows::next_from_csv() {
+  std::uint64_t index = 0;
+  double score = 0;
+  while (next_pair(index, score)) {
     if (!(score >= min_score_)) continue;  // NaN is never memorized
     if (index == last_emitted_) continue;  // a repeated index counts once
     last_emitted_ = index;

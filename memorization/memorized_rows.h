@@ -44,6 +44,9 @@ class MemorizedRows {
   std::uint64_t next();
   // The index next() would return, without consuming it.
   std::uint64_t peek();
+  // CSV sources only, instead of next(): the next line's (index, value) whatever the value (the
+  // same parsing and order checks; used for `index,count` files). False at the end.
+  bool next_pair(std::uint64_t& index, double& value);
   // Sets bit (i - begin) of `bits` for every memorized row i in [begin, end) and consumes them.
   // REQUIRES: calls with increasing, non-overlapping ranges; `bits` holds (end-begin+63)/64 words.
   // Returns how many rows were set.

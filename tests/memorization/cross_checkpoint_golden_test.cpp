@@ -8,6 +8,7 @@
 #include <tbb/global_control.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "data/error.h"
 #include "data/gzip_stream.h"
@@ -38,6 +39,37 @@ TEST(CrossCheckpointGolden, WholeTreeEqualsBruteForceForEveryBlockSizeAndThreadC
       EXPECT_EQ(as_json(analyze_tree(kTree, opt)), want) << "block " << block << " threads " << threads;
     }
   }
+}
+
+TEST(CrossCheckpointGolden, MemorizationByDuplicateCountEqualsBruteForce) {
+  const json want = golden("analysis-tree-dedup.json");
+  for (const std::uint64_t block : {64ull, 320ull, 1ull << 20}) {
+    AnalysisOptions opt;
+    opt.block_rows = block;
+    opt.progress = false;
+    opt.dedup_counts = kTree / "dedup" / "dedup_counts.csv.gz";
+    EXPECT_EQ(as_json(analyze_tree(kTree, opt)), want) << "block " << block;
+  }
+}
+
+TEST(CrossCheckpointGolden, BadDuplicateCountsNameTheFile) {
+  const fs::path d = testing::fresh_temp_dir("cross_checkpoint_baddedup");
+  for (const char* text : {"0,2\n1,0\n", "0,2\n1,1.5\n", "3,2\n1,1\n"}) {
+    {
+      std::ofstream f(d / "c.csv");
+      f << text;
+    }
+    AnalysisOptions opt;
+    opt.progress = false;
+    opt.dedup_counts = d / "c.csv";
+    try {
+      analyze_tree(kTree / "model-a", opt);
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("c.csv"), std::string::npos) << e.what();
+    }
+  }
+  fs::remove_all(d);
 }
 
 TEST(CrossCheckpointGolden, MinScoreHalfEqualsBruteForce) {

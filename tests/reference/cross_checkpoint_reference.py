@@ -6,7 +6,10 @@ memorized rows from memorization_scores.csv[.gz] beside it (score >= MIN_SCORE; 
 without a CSV, from `memorized_indices`, builds Python sets and writes the analysis document with
 set operations (no blocks, no bitsets, no streaming): the independent check of the C++ code.
 Standard library only.
-Usage: python3 tests/reference/cross_checkpoint_reference.py ROOT OUT.json [MIN_SCORE]
+With DEDUP_CSV (`index,count` lines of dedup-count), every checkpoint also gets "by_duplicates":
+rows of its row range and memorized rows among them per count bucket (1, 2, 3-4, 5-8, ...; rows
+without a count: count_min null), counted row by row.
+Usage: python3 tests/reference/cross_checkpoint_reference.py ROOT OUT.json [MIN_SCORE [DEDUP_CSV]]
 """
 import gzip
 import json
@@ -53,6 +56,13 @@ def ratio(a, b):
 def main():
     root, out_path = sys.argv[1], sys.argv[2]
     min_score = float(sys.argv[3]) if len(sys.argv) > 3 else 1.0
+    dedup = None
+    if len(sys.argv) > 4:
+        dedup = {}
+        with gzip.open(sys.argv[4], "rt") as f:
+            for line in f:
+                i, c = line.strip().split(",")
+                dedup[int(i)] = int(c)
     scans = []
     for dirpath, _, files in os.walk(root):
         rel = os.path.relpath(dirpath, root)
@@ -85,6 +95,21 @@ def main():
         cps = [{"id": i, "folder": s["folder"], "model": s["model"], "revision": s["revision"], "step": s["step"],
                 "row_range": s["row_range"], "rows_scanned": s["rows_scanned"], "memorized": len(s["rows"]),
                 "rate": ratio(len(s["rows"]), s["rows_scanned"])} for i, s in enumerate(g)]
+        if dedup is not None:
+            for cp, s in zip(cps, g):
+                rows, mem = {}, {}
+                for i in range(s["row_range"][0], s["row_range"][1]):
+                    c = dedup.get(i)
+                    key = None if c is None else (1 if c <= 1 else 2 ** math.ceil(math.log2(c)))
+                    rows[key] = rows.get(key, 0) + 1
+                    if i in s["rows"]:
+                        mem[key] = mem.get(key, 0) + 1
+                out_b = []
+                for key in sorted(rows, key=lambda k: (k is None, k or 0)):
+                    lo = None if key is None else (1 if key == 1 else key // 2 + 1)
+                    out_b.append({"count_min": lo, "count_max": key, "rows": rows[key], "memorized": mem.get(key, 0),
+                                  "rate": ratio(mem.get(key, 0), rows[key])})
+                cp["by_duplicates"] = out_b
         pairs = []
         for a in range(len(g)):
             for b in range(a + 1, len(g)):

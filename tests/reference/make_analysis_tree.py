@@ -79,11 +79,18 @@ def main():
     for step, mo in ((2, False), (4, True)):
         scores = [(i, "1.0" if rng.random() < 0.3 else "0.5") for i in range(ROWS_PER_STEP * step)]
         write_scan(root, "model-c", step, "b" * 64, scores, memorized_only=mo)
+    # Duplicate counts of the rows (as `dedup-count` writes them) for rows 0..999 (1000..1023 have
+    # none): a heavy-tailed count, and rows with a larger count more often memorized above.
+    os.makedirs(os.path.join(root, "dedup"), exist_ok=True)
+    with gzip.GzipFile(os.path.join(root, "dedup", "dedup_counts.csv.gz"), "wb", mtime=0) as f:
+        f.write("".join(f"{i},{1 + int(strength[i] ** 4 * 100)}\n" for i in range(1000)).encode())
     with open(os.path.join(root, "README.md"), "w") as f:
         f.write("# analysis-tree\n\nSynthetic sweep tree for `pythia-harness analyze`, written by "
                 "`tests/reference/make_analysis_tree.py` (seed %d). The golden analysis is "
                 "`tests/fixtures/golden/analysis/analysis-tree.json`, written by "
-                "`tests/reference/cross_checkpoint_reference.py` (brute force with Python sets).\n" % SEED)
+                "`tests/reference/cross_checkpoint_reference.py` (brute force with Python sets); "
+                "`dedup/dedup_counts.csv.gz` holds synthetic duplicate counts for `analyze --dedup-counts` "
+                "(golden `analysis-tree-dedup.json`).\n" % SEED)
 
 
 if __name__ == "__main__":
