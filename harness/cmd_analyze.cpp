@@ -9,6 +9,7 @@
 #include "harness/commands.h"
 #include "harness/threading.h"
 #include "memorization/cross_checkpoint.h"
+#include "results/analysis_html.h"
 #include "results/memorization_file.h"
 
 namespace pythia::harness {
@@ -42,6 +43,9 @@ int run_analyze(const Args& args) {
       ("dedup-counts", po::value<std::string>(),
        "dedup_counts.csv.gz of `dedup-count` over the same data: adds per checkpoint \"by_duplicates\",\n"
        "rows and memorized rows per duplicate-count bucket (1, 2, 3-4, 5-8, ...)")
+      ("html", po::value<std::string>(), "also write a self-contained HTML page of the analysis (heatmap,\n"
+       "rate and gained/forgotten against step, rate by duplicate count); `report DIR` shows the same\n"
+       "section when the analysis is saved as DIR/analysis.json")
       ("threads", po::value(&threads)->default_value(0), "worker threads (0: all cores)");
   po::options_description hidden;
   hidden.add_options()("dir", po::value(&dir), "the results tree");
@@ -62,6 +66,10 @@ int run_analyze(const Args& args) {
   if (scans.empty()) throw DataError(dir, "holds no memorization.json (is it a sweep or memorize output?)");
   const auto doc = memorization::analyze_scans(scans, opt);
   data::write_file_atomic(output, results::pretty_json(doc));
+  if (vm->count("html")) {
+    const std::string html = (*vm)["html"].as<std::string>();
+    data::write_file_atomic(html, results::render_analysis_html(nlohmann::json::parse(doc.dump()), output));
+  }
   std::size_t pairs = 0;
   for (const auto& g : doc["groups"]) pairs += g["pairs"].size();
   std::printf("analyzed %zu scans in %zu data group(s), %zu pairs -> %s\n", scans.size(), doc["groups"].size(),
