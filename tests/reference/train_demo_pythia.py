@@ -6,8 +6,9 @@ saving HF-layout checkpoints (config.json + model.safetensors, float16, HF key n
 steps, so that the planted canaries' memorization rises with steps and duplication count.
 
 Differences from Pythia's training, on purpose (CPU budget): only the first CONTEXT tokens of each
-row are trained on (the memorization scan reads tokens 0..63 only, at the same positions), Adam
-with a constant learning rate LR, no dropout, fp32 training then fp16 export.
+row are trained on (the memorization scan reads tokens 0..63 only, at the same positions), INNER
+Adam updates on each batch (a "step" still consumes exactly the next 16 rows, so stepN has seen
+rows [0, 16N) as in Pythia), constant learning rate LR, no dropout, fp32 training, fp16 export.
 Pure torch (Debian's /usr/bin/python3 + python3-torch; no transformers/safetensors needed): the
 model is written out here and checked by `pythia-harness score` (see the README written with it).
 Deterministic for a given torch build and thread count: torch.manual_seed(SEED), 1 thread.
@@ -25,6 +26,7 @@ import torch
 SEED = 1234
 LR = float(os.environ.get("DEMO_LR", "3e-3"))
 CONTEXT = int(os.environ.get("DEMO_CONTEXT", "64"))
+INNER = int(os.environ.get("DEMO_INNER", "8"))  # optimizer updates per batch of 16 rows
 BATCH = 16
 H, L, NH, FF, V = 64, 4, 4, 256, 50304
 ROT = int((H // NH) * 0.25)
@@ -134,11 +136,12 @@ def main():
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     for step in range(1, max(steps) + 1):
         batch = torch.from_numpy(rows[(step - 1) * BATCH: step * BATCH, :CONTEXT + 1])
-        logits = model(batch[:, :-1])
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), batch[:, 1:].reshape(-1))
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+        for _ in range(INNER):
+            logits = model(batch[:, :-1])
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, V), batch[:, 1:].reshape(-1))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
         print(f"step {step} loss {loss.item():.4f}", flush=True)
         if step in steps:
             save(model, os.path.join(out, f"step{step}"))
