@@ -13,10 +13,10 @@ with torch.no_grad():
         if k == '__metadata__': continue
         a, b = v['data_offsets']
         m.w(k).copy_(torch.from_numpy(np.frombuffer(data[a:b], np.float16).reshape(v['shape']).astype(np.float32)))
-ids = json.loads(open('sys.argv[1]').read())['ids']
+ids = json.loads(open(sys.argv[1]).read())['ids']
 with torch.no_grad():
     lp = m(torch.tensor([ids])).log_softmax(-1)[0]
-ours = json.loads(open('sys.argv[2]').readline())
+ours = json.loads(open(sys.argv[2]).readline())
 key = [k for k in ours if 'logprob' in k][0]
 t = [lp[i, ids[i + 1]].item() for i in range(len(ids) - 1)]
 print('max abs diff', max(abs(a - b) for a, b in zip(t, ours[key])), 'n', len(t))
