@@ -19,6 +19,8 @@ int run_eval(const Args& args);      // lm-evaluation-harness tasks
 int run_sweep(const Args& args);     // eval and/or memorize across checkpoints
 int run_compare(const Args& args);   // regression check between two result trees
 int run_report(const Args& args);    // self-contained HTML report
+int run_analyze(const Args& args);   // cross-checkpoint memorized-set analysis
+int run_dedup_count(const Args& args);  // duplicate counts of the scanned windows
 
 struct Command {
   const char* name;
@@ -37,6 +39,10 @@ inline constexpr Command kCommands[] = {
     {"sweep", "eval and/or memorize every checkpoint of a model", run_sweep},
     {"compare", "compare two result files or trees; non-zero exit on regression", run_compare},
     {"report", "write a self-contained HTML report of a results tree", run_report},
+    {"analyze", "memorized-set matrix across checkpoints and models (precision, recall, gained, forgotten)",
+     run_analyze},
+    {"dedup-count", "count how often each scanned 64-token window occurs in the training memmap",
+     run_dedup_count},
 };
 
 }  // namespace pythia::harness

@@ -4,7 +4,8 @@
 # mini-pile memmap, every local checkpoint), and write out/report.html.
 #   bash .ci/install-deps && bash harness/quickstart.sh
 # Options come from the environment: BUILD_DIR (default build/release), OUT (default out),
-# JOBS (build parallelism, default: number of cores).
+# JOBS (build parallelism, default: number of cores); DEMO=1 adds the demo suite (memorization that
+# rises with steps and duplication: sweep + dedup-count + analyze, about a minute more on 2 cores).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build/release}"
@@ -24,6 +25,17 @@ start=$(date +%s)
 export PYTHIA_FIXTURES_DIR="$ROOT/tests/fixtures"
 "$BIN" sweep --output "$OUT"
 "$BIN" report "$OUT" --output "$OUT/report.html"
+if [ "${DEMO:-0}" = "1" ]; then
+  # The demo suite (tests/fixtures/demo-pythia, trained by tests/reference/train_demo_pythia.py so
+  # that the canaries get memorized): memorization sweep, duplicate counts, cross-checkpoint
+  # analysis; the report then shows memorization rising with step and duplicate count.
+  echo "== demo: memorization of tests/fixtures/demo-pythia -> $OUT"
+  "$BIN" sweep --model "$ROOT/tests/fixtures/demo-pythia" --revisions all --no-eval --memorize \
+      --data "$ROOT/tests/fixtures/mini-pile/document" --sequences-per-step 16 --output "$OUT"
+  "$BIN" dedup-count --data "$ROOT/tests/fixtures/mini-pile/document" --output "$OUT/dedup"
+  "$BIN" analyze "$OUT" --output "$OUT/analysis.json" --dedup-counts "$OUT/dedup/dedup_counts.csv.gz"
+  "$BIN" report "$OUT" --output "$OUT/report.html"
+fi
 end=$(date +%s)
 echo "== done in $((end - start)) s: open $OUT/report.html"
 echo "   regression check against the committed baseline:"

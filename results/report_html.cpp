@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 
+#include "results/analysis_html.h"
 #include "results/canaries.h"
 #include "results/model_identity.h"
 #include "results/svg_plot.h"
@@ -372,6 +373,9 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
       h += "</tr>\n";
     }
     h += "</table>\n";
+  }
+  if (const fs::path ap = tree.root / kAnalysisJson; fs::is_regular_file(ap)) {
+    h += render_analysis_section(read_json_file(ap), ap.string());  // `analyze` output (analysis_html.h)
   }
   if (evals.empty() && memos.empty()) h += "<p>No results found.</p>\n";
   h += "<p class=\"note\">Written by pythia-harness report.</p>\n</body></html>\n";
