@@ -259,8 +259,8 @@ v03 = {"results": {"lambada_openai": {"ppl": 3.9, "ppl_stderr": 0.1, "acc": 0.6,
 put("results", "v03_lambada_wikitext", b"\x00" + json.dumps(v03).encode())
 put("results", "hostile_nested_config", b"\x00" + json.dumps(dict(v03, config=None)).encode().replace(
     b"null", b"[" * 2000 + b"]" * 2000))
-# Not a seed: it is open finding F1 (fuzz/README.md), kept in fuzz/findings/results/.
-put("../findings/results", "ub-float-cast-nshot", b"\x00" + json.dumps(
+# Not a seed: the reproducer of finding F1 (fixed; fuzz/README.md), replayed from regressions/.
+put("../regressions/results", "ub-float-cast-nshot", b"\x00" + json.dumps(
     {"results": {"t": {"acc,none": 1e308, "acc_stderr,none": "N/A"}}, "n-shot": {"t": 1e300},
      "n-samples": {"t": {"original": 1e300, "effective": -1e300}}, "versions": {"t": 1e308}}).encode())
 print("seeds written under", SEEDS)
