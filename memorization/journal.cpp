@@ -133,6 +133,9 @@ void MemorizationJournal::load(bool existed, const std::string& config) {
     h.insert(h.end(), config.begin(), config.end());
     put<std::uint32_t>(h, crc(reinterpret_cast<const unsigned char*>(config.data()), config.size()));
     if (::ftruncate(fd_, 0) != 0) throw DataError(name, std::string("truncate: ") + std::strerror(errno));
+    // read_all left the offset at the old end: without this a torn header was rewritten after a
+    // hole of zeros, and the next resume refused the journal as "bad magic" (fuzz finding).
+    if (::lseek(fd_, 0, SEEK_SET) < 0) throw DataError(name, std::string("seek: ") + std::strerror(errno));
     write_all(fd_, h.data(), h.size(), name);
     if (::fsync(fd_) != 0) throw DataError(name, std::string("fsync: ") + std::strerror(errno));
     const int dfd = ::open(path_.parent_path().empty() ? "." : path_.parent_path().c_str(), O_RDONLY | O_DIRECTORY);

@@ -96,7 +96,14 @@ EvalFile parse_eval_results(const json& j, const std::string& name) {
   for (const auto& [task, entry] : results.items()) {
     TaskResult t;
     t.task = task;
-    if (versions.contains(task) && versions[task].is_number()) t.version = versions[task].get<double>();
+    if (versions.contains(task) && versions[task].is_number()) {
+      t.version = versions[task].get<double>();
+      // Writers convert it to an int (v03_task_version): 1e308 would be UB there (fuzz finding).
+      if (!(t.version >= 0 && t.version < 1e9)) {
+        throw ResultsFileError(name, "\"versions." + task + "\" must be a number in [0, 1e9), not " +
+                                         versions[task].dump());
+      }
+    }
     if (nshot.contains(task) && nshot[task].is_number()) {
       t.num_fewshot = static_cast<int>(json_int(nshot[task], name, "n-shot." + task, 0,
                                                 std::numeric_limits<int>::max()));

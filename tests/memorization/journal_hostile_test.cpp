@@ -53,6 +53,23 @@ TEST(JournalHostile, FailedOpenReleasesTheLock) {
   }
 }
 
+// Fuzz finding: a journal whose header was torn (kill during its first write) is started afresh;
+// the new header was written at the old end of file after a hole of zeros, so the next open
+// refused the journal as "bad magic".
+TEST(JournalHostile, TornHeaderRewrittenAtTheStart) {
+  Tmp t;
+  const fs::path p = t.dir / kJournalFile;
+  std::ofstream(p, std::ios::binary) << "PYMEMJ01\x40\x00\x00\x00{\"cf";  // claims 64 config bytes
+  {
+    MemorizationJournal j(p, "cfg");
+    const auto r = rows(0, 3);
+    j.append(0, r);
+  }
+  MemorizationJournal j(p, "cfg");
+  EXPECT_EQ(j.rows_done(), 3u);
+  EXPECT_EQ(j.truncated_bytes(), 0u);
+}
+
 TEST(JournalHostile, BlockBeyondTwoToThe63IsRefused) {
   Tmp t;
   const fs::path p = t.dir / kJournalFile;

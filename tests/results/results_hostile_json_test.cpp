@@ -54,7 +54,13 @@ const std::string kV04 = R"({"results": {"t": {"acc,none": 0.5}}, "versions": {"
 
 TEST(ResultsHostileJson, F1NshotOutOfIntRange) {
   TempDir d;
-  const fs::path f = write(d.path / "results.json", reproducer("ub-float-cast-nshot"));
+  // The reproducer is out of range in versions (checked first), n-shot and n-samples.
+  std::string text = reproducer("ub-float-cast-nshot");
+  const fs::path f = write(d.path / "results.json", text);
+  expect_error([&] { read_eval_results(f); }, f, "\"versions.t\" must be a number");
+  expect_error([&] { read_result_tree(d.path); }, f, "\"versions.t\" must be a number");
+  text.replace(text.find("1e+308}}"), 6, "1");  // versions.t
+  write(f, text);
   expect_error([&] { read_eval_results(f); }, f, "\"n-shot.t\" must be an integer");
   expect_error([&] { read_result_tree(d.path); }, f, "must be an integer");
 }
@@ -72,6 +78,8 @@ TEST(ResultsHostileJson, F1EveryIntegerFieldIsRangeChecked) {
     const fs::path f = write(d.path / "results.json", kV04 + extra + "}");
     expect_error([&] { read_eval_results(f); }, f, "\"" + key + "\" must be an integer");
   }
+  const fs::path ver = write(d.path / "ver.json", R"({"results": {"t": {"acc,none": 0.5}}, "versions": {"t": 1e308}})");
+  expect_error([&] { read_eval_results(ver); }, ver, "\"versions.t\" must be a number");
   const fs::path v03 = write(d.path / "v03.json",
                              R"({"results": {"lambada": {"acc": 0.5, "sample_len": -1e300}}, "versions": {"lambada": 0}})");
   expect_error([&] { read_eval_results(v03); }, v03, "sample_len\" must be an integer");
@@ -125,6 +133,34 @@ TEST(MemorizationHostileJson, IntegersAndNesting) {
     EXPECT_NE(std::string(e.what()).find(f.string()), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("nested deeper"), std::string::npos) << e.what();
   }
+}
+
+// The writer side (merge, resume): summary_from_json range-checks what it converts.
+TEST(MemorizationHostileJson, SummaryFromJsonRangeChecks) {
+  TempDir d;
+  const fs::path f = d.path / "memorization.json";
+  const std::string rest = R"("rows_scanned": 4, "rows_memorized": 0, "rows_flagged_nan": 0, "rows_unseen": 0,
+      "rows_eod_in_target": 0, "histogram": null, "memorized_indices": [], "near_tie_rows": [],
+      "memorized_near_tie_rows": [], "flagged_nan_rows": [])";
+  const std::pair<std::string, std::string> cases[] = {
+      {R"({"continuation_len": 1e300, )" + rest + "}", "\"continuation_len\" must be an integer"},
+      {R"({"continuation_len": -3, )" + rest + "}", "\"continuation_len\" must be an integer"},
+      {R"({"continuation_len": 2000000000, )" + rest + "}", "\"continuation_len\" must be an integer"},
+      {R"({"continuation_len": 2, "rows_scanned": -1e300, )" + rest.substr(rest.find("\"rows_memorized")) + "}",
+       "\"rows_scanned\" must be an integer"},
+  };
+  for (const auto& [text, what] : cases) {
+    write(f, text);
+    try {
+      (void)summary_from_json(read_memorization_document(f), f.string());
+      ADD_FAILURE() << "accepted " << text;
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find(f.string()), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what() << "\nwanted: " << what;
+    }
+  }
+  write(f, R"({"continuation_len": 2, )" + rest + "}");
+  EXPECT_EQ(summary_from_json(read_memorization_document(f), f.string()).rows_scanned, 4u);
 }
 
 }  // namespace
