@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 FX=tests/fixtures
 OUT=${FUZZ_CORPUS_DIR:-build/fuzz/corpus}
 targets=(safetensors torch_checkpoint unpickler zip_directory neox_config tokenizer indexed_dataset
-         task_data results)
+         task_data results memorization_journal memorization_file)
 for t in "${targets[@]}"; do
   mkdir -p "$OUT/$t"
   if [ -d "fuzz/seeds/$t" ]; then cp fuzz/seeds/$t/* "$OUT/$t/"; fi

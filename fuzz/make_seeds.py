@@ -259,8 +259,43 @@ v03 = {"results": {"lambada_openai": {"ppl": 3.9, "ppl_stderr": 0.1, "acc": 0.6,
 put("results", "v03_lambada_wikitext", b"\x00" + json.dumps(v03).encode())
 put("results", "hostile_nested_config", b"\x00" + json.dumps(dict(v03, config=None)).encode().replace(
     b"null", b"[" * 2000 + b"]" * 2000))
-# Not a seed: it is open finding F1 (fuzz/README.md), kept in fuzz/findings/results/.
-put("../findings/results", "ub-float-cast-nshot", b"\x00" + json.dumps(
+# Not a seed: the reproducer of finding F1 (fixed; fuzz/README.md), replayed from regressions/.
+put("../regressions/results", "ub-float-cast-nshot", b"\x00" + json.dumps(
     {"results": {"t": {"acc,none": 1e308, "acc_stderr,none": "N/A"}}, "n-shot": {"t": 1e300},
      "n-samples": {"t": {"original": 1e300, "effective": -1e300}}, "versions": {"t": 1e308}}).encode())
+
+# --- memorize journal (memorization/journal.h) and memorization.json -------------------------
+# Real ones (fuzz/seeds/memorization_*/real_*) come from a memorize run on the fixtures
+# (mini-pythia step12, mini-pile, --sequences-per-step 16; the journal from a run killed with
+# SIGKILL after 5 s); these are hand-made.
+import zlib
+
+
+def journal(config, blocks, tail=b""):
+    h = b"PYMEMJ01" + struct.pack("<I", len(config)) + config + struct.pack("<I", zlib.crc32(config))
+    for first, count in blocks:
+        body = struct.pack("<QI", first, count) + b"".join(
+            struct.pack("<BBHf", 4 | (i & 2), i % 33, i % 64, 0.5) for i in range(count))
+        h += struct.pack("<I", 0x314b4c42) + body + struct.pack("<I", zlib.crc32(body))
+    return h + tail
+
+
+CFG = json.dumps({"model": "m", "prefix_len": 32, "continuation_len": 32}).encode()
+put("memorization_journal", "two_blocks", b"\x03" + journal(CFG, [(0, 4), (4, 4)]))
+put("memorization_journal", "torn_tail", b"\x01" + journal(CFG, [(0, 4)], b"BLK1\x04\x00"))
+put("memorization_journal", "hostile_overlap", b"\x01" + journal(CFG, [(0, 4), (2, 4)]))
+put("memorization_journal", "hostile_wrap", b"\x01" + journal(CFG, [(2**64 - 2, 4)]))
+put("memorization_journal", "hostile_deep_config_mismatch",
+    b"\x00" + journal(b'{"model": ' + b"[" * 5000 + b"]" * 5000 + b"}", []))
+put("memorization_journal", "hostile_header_length", b"\x01PYMEMJ01\xff\xff\xff\xff{}")
+mem = {"model": "m", "revision": "step12", "step": 12, "row_range": [0, 4], "continuation_len": 2,
+       "rows_scanned": 4, "rows_memorized": 1, "rows_flagged_nan": 0, "rows_unseen": 0,
+       "rows_eod_in_target": 0, "mean_score": 0.5, "histogram": [1, 2, 1], "memorized_indices": [3],
+       "near_tie_rows": [], "memorized_near_tie_rows": [], "flagged_nan_rows": [], "data": {"prefix": "d"}}
+put("memorization_file", "small", b"\x00" + json.dumps(mem).encode() +
+    b"|CSV|index,score\n0,0.0\n1,0.5\n2,0.5\n3,1.0\n")
+put("memorization_file", "hostile_floats", b"\x00" + json.dumps(dict(
+    mem, continuation_len=1e300, rows_scanned=-1e300, histogram=[1.5], step=1e19)).encode())
+put("memorization_file", "hostile_nested", b"\x00" + json.dumps(dict(mem, data=None)).encode().replace(
+    b"null", b"[" * 3000 + b"]" * 3000))
 print("seeds written under", SEEDS)

@@ -16,7 +16,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ALL=(safetensors torch_checkpoint unpickler zip_directory neox_config tokenizer indexed_dataset
-     task_data results)
+     task_data results memorization_journal memorization_file)
 limit=(-runs=1000000)
 limit_text="1000000 runs"
 niceness=15

@@ -8,8 +8,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <map>
+#include <stdexcept>
 #include <nlohmann/json.hpp>
 
 #include "data/error.h"
@@ -68,7 +70,17 @@ void write_all(int fd, const unsigned char* p, std::size_t n, const std::string&
 }
 
 std::string describe_mismatch(const std::string& stored, const std::string& wanted) {
-  const auto a = nlohmann::json::parse(stored, nullptr, false);
+  // Depth-bounded: dump() below recurses per level, and the stored text comes from the file.
+  const auto bounded = [](int depth, nlohmann::json::parse_event_t, nlohmann::json&) {
+    if (depth > 64) throw std::length_error("nested too deep");
+    return true;
+  };
+  nlohmann::json a;
+  try {
+    a = nlohmann::json::parse(stored, bounded, false);
+  } catch (const std::length_error&) {
+    return "";
+  }
   const auto b = nlohmann::json::parse(wanted, nullptr, false);
   if (a.is_discarded() || b.is_discarded() || !a.is_object() || !b.is_object()) return "";
   std::string diff;
@@ -96,6 +108,17 @@ MemorizationJournal::MemorizationJournal(std::filesystem::path path, const std::
     fd_ = -1;
     throw UsageError("another memorize process is writing " + name + " (the same output folder)");
   }
+  try {
+    load(existed, config);
+  } catch (...) {  // every error path closes the file (and so releases the lock)
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+    throw;
+  }
+}
+
+void MemorizationJournal::load(bool existed, const std::string& config) {
+  const std::string name = path_.string();
   std::vector<unsigned char> bytes = existed ? read_all(fd_, name) : std::vector<unsigned char>{};
   // A header torn by a kill while it was first written: no block can follow it, start afresh.
   const bool magic_prefix =
@@ -110,6 +133,9 @@ MemorizationJournal::MemorizationJournal(std::filesystem::path path, const std::
     h.insert(h.end(), config.begin(), config.end());
     put<std::uint32_t>(h, crc(reinterpret_cast<const unsigned char*>(config.data()), config.size()));
     if (::ftruncate(fd_, 0) != 0) throw DataError(name, std::string("truncate: ") + std::strerror(errno));
+    // read_all left the offset at the old end: without this a torn header was rewritten after a
+    // hole of zeros, and the next resume refused the journal as "bad magic" (fuzz finding).
+    if (::lseek(fd_, 0, SEEK_SET) < 0) throw DataError(name, std::string("seek: ") + std::strerror(errno));
     write_all(fd_, h.data(), h.size(), name);
     if (::fsync(fd_) != 0) throw DataError(name, std::string("fsync: ") + std::strerror(errno));
     const int dfd = ::open(path_.parent_path().empty() ? "." : path_.parent_path().c_str(), O_RDONLY | O_DIRECTORY);
@@ -154,6 +180,10 @@ MemorizationJournal::MemorizationJournal(std::filesystem::path path, const std::
     if (get<std::uint32_t>(bytes.data() + pos + kBlockHeader + body) !=
         crc(bytes.data() + pos + 4, 12 + body)) {
       break;
+    }
+    if (first > static_cast<std::uint64_t>(INT64_MAX) - count) {  // rows are int64 elsewhere; no wrap in the overlap check
+      throw DataError(name, "journal block claims rows beyond 2^63 (row " + std::to_string(first) +
+                                "); delete it to start over");
     }
     blocks_.push_back({first, count, pos + kBlockHeader});
     ranges.emplace_back(first, first + count);

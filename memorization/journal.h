@@ -62,6 +62,8 @@ class MemorizationJournal {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  void load(bool existed, const std::string& config);  // the constructor's body after flock
+
   std::filesystem::path path_;
   int fd_ = -1;
   std::vector<JournalBlock> blocks_;

@@ -20,6 +20,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "model/cpu_features.h"
 #include "model/float16.h"
 
 namespace pythia::model {
@@ -257,8 +258,7 @@ bool cpu_has(GemmIsa isa) {
   switch (isa) {
     case GemmIsa::kAvx512: return __builtin_cpu_supports("avx512f");
     case GemmIsa::kAvx2:
-      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-             __builtin_cpu_supports("f16c");
+      return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && cpu_has_f16c_bit();
     case GemmIsa::kPortable: return true;
   }
   return false;

@@ -17,6 +17,7 @@
 #include <tbb/parallel_for.h>
 
 #include "data/error.h"
+#include "model/cpu_features.h"
 #include "model/float16.h"
 #include "model/safetensors.h"
 #include "model/torch_checkpoint.h"
@@ -103,7 +104,7 @@ __attribute__((target("avx,f16c"))) void half_to_float_f16c(const std::byte* src
 }
 
 bool cpu_has_f16c() {
-  static const bool has = __builtin_cpu_supports("avx") && __builtin_cpu_supports("f16c");
+  static const bool has = __builtin_cpu_supports("avx") && cpu_has_f16c_bit();
   return has;
 }
 #endif

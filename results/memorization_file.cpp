@@ -5,8 +5,10 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <limits>
 
 #include "data/error.h"
+#include "results/json_bounded.h"
 
 namespace pythia::results {
 namespace {
@@ -209,24 +211,49 @@ nlohmann::ordered_json memorization_json(const ScanMeta& meta, const ScanSummary
 }
 
 ScanSummary summary_from_json(const nlohmann::ordered_json& j, const std::string& file) {
+  // Integers through json_int (a float such as 1e300 converted by get<> is UB: fuzz finding F1),
+  // its ResultsFileError turned into this function's DataError.
+  const auto count = [&](const char* key, std::int64_t lo, std::int64_t hi) {
+    try {
+      return json_int(j.at(key), file, key, lo, hi);
+    } catch (const ResultsFileError& e) {
+      throw DataError(e.what());
+    }
+  };
+  const auto counts = [&](const char* key) {
+    const auto& a = j.at(key);
+    if (!a.is_array()) throw DataError(file, std::string("not a complete memorization.json: '") + key + "' is not an array");
+    std::vector<std::uint64_t> out;
+    out.reserve(a.size());
+    for (const auto& v : a) {
+      try {
+        out.push_back(static_cast<std::uint64_t>(json_int(v, file, key + std::string("[]"), 0)));
+      } catch (const ResultsFileError& e) {
+        throw DataError(e.what());
+      }
+    }
+    return out;
+  };
   try {
-    const int L = j.at("continuation_len").get<int>();
+    // L <= 65535: the journal stores first_mismatch in 16 bits (memorization/journal.h).
+    const int L = static_cast<int>(count("continuation_len", 1, 65535));
     ScanSummary s(L);
-    s.rows_scanned = j.at("rows_scanned").get<std::uint64_t>();
-    s.rows_memorized = j.at("rows_memorized").get<std::uint64_t>();
-    s.rows_nan = j.at("rows_flagged_nan").get<std::uint64_t>();
-    s.rows_unseen = j.at("rows_unseen").get<std::uint64_t>();
-    s.rows_eod_in_target = j.at("rows_eod_in_target").get<std::uint64_t>();
+    constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
+    s.rows_scanned = static_cast<std::uint64_t>(count("rows_scanned", 0, kMax));
+    s.rows_memorized = static_cast<std::uint64_t>(count("rows_memorized", 0, kMax));
+    s.rows_nan = static_cast<std::uint64_t>(count("rows_flagged_nan", 0, kMax));
+    s.rows_unseen = static_cast<std::uint64_t>(count("rows_unseen", 0, kMax));
+    s.rows_eod_in_target = static_cast<std::uint64_t>(count("rows_eod_in_target", 0, kMax));
     if (j.at("histogram").is_array()) {
-      s.histogram = j.at("histogram").get<std::vector<std::uint64_t>>();
+      s.histogram = counts("histogram");
       if (s.histogram.size() != static_cast<std::size_t>(L) + 1) throw DataError(file, "histogram size");
     }
     s.rows_score_known = 0;
     for (auto v : s.histogram) s.rows_score_known += v;
-    s.memorized = j.at("memorized_indices").get<std::vector<std::uint64_t>>();
-    s.near_tie = j.at("near_tie_rows").get<std::vector<std::uint64_t>>();
-    s.memorized_near_tie = j.at("memorized_near_tie_rows").get<std::vector<std::uint64_t>>();
-    s.nan_rows = j.at("flagged_nan_rows").get<std::vector<std::uint64_t>>();
+    s.memorized = counts("memorized_indices");
+    s.near_tie = counts("near_tie_rows");
+    s.memorized_near_tie = counts("memorized_near_tie_rows");
+    s.nan_rows = counts("flagged_nan_rows");
     return s;
   } catch (const nlohmann::json::exception& e) {
     throw DataError(file, std::string("not a complete memorization.json: ") + e.what());

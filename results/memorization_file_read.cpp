@@ -7,6 +7,7 @@
 #include "data/error.h"
 #include "data/gzip_stream.h"
 #include "results/eval_results.h"
+#include "results/json_bounded.h"
 #include "results/memorization_file.h"
 
 namespace pythia::results {
@@ -31,6 +32,26 @@ T get_or(const json& j, const char* key, T dflt, const std::string& name) {
   }
 }
 
+// Integers go through json_int: get<std::int64_t>() on 1e300 would be UB (fuzz finding F1).
+template <>
+std::int64_t get_or<std::int64_t>(const json& j, const char* key, std::int64_t dflt, const std::string& name) {
+  const json* v = present(j, key);
+  return v == nullptr ? dflt : json_int(*v, name, key);
+}
+
+template <>
+std::vector<std::int64_t> get_or<std::vector<std::int64_t>>(const json& j, const char* key,
+                                                            std::vector<std::int64_t> dflt,
+                                                            const std::string& name) {
+  const json* v = present(j, key);
+  if (v == nullptr) return dflt;
+  if (!v->is_array()) throw ResultsFileError(name, std::string("key '") + key + "' has the wrong type");
+  std::vector<std::int64_t> out;
+  out.reserve(v->size());
+  for (const json& e : *v) out.push_back(json_int(e, name, key + std::string("[]")));
+  return out;
+}
+
 std::string read_text(const fs::path& path) {
   try {
     return data::read_whole_file(path);
@@ -42,8 +63,13 @@ std::string read_text(const fs::path& path) {
 }  // namespace
 
 nlohmann::ordered_json read_memorization_document(const fs::path& path) {
-  auto j = nlohmann::ordered_json::parse(data::read_whole_file(path), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) throw DataError(path.string(), "not a memorization.json (invalid JSON)");
+  nlohmann::ordered_json j;
+  try {
+    j = parse_json_bounded<nlohmann::ordered_json>(data::read_whole_file(path), path.string());
+  } catch (const ResultsFileError& e) {
+    throw DataError(std::string(e.what()) + " (not a memorization.json)");
+  }
+  if (!j.is_object()) throw DataError(path.string(), "not a memorization.json (not a JSON object)");
   return j;
 }
 
@@ -84,12 +110,7 @@ MemorizationResult parse_memorization(const json& j, const std::string& name) {
 }
 
 MemorizationResult read_memorization(const fs::path& path) {
-  json j;
-  try {
-    j = json::parse(read_text(path));
-  } catch (const json::exception& e) {  // parse_error, and out_of_range 406 for a number too large
-    throw ResultsFileError(path.string(), std::string("not valid JSON: ") + e.what());
-  }
+  const json j = parse_json_bounded(read_text(path), path.string());
   MemorizationResult m = parse_memorization(j, path.string());
   m.path = path;
   for (const char* name : {kScoresCsv, "memorization_scores.csv"}) {

@@ -5,7 +5,7 @@
 #include "data/checkpoint_step.h"
 #include "data/error.h"
 #include "data/gzip_stream.h"
-
+#include "results/json_bounded.h"
 
 #include <algorithm>
 #include <charconv>
@@ -50,9 +50,10 @@ const json* first_of(const json& j, std::initializer_list<const char*> keys) {
   return nullptr;
 }
 
-std::int64_t int_of(const json& j, std::initializer_list<const char*> keys, std::int64_t dflt) {
+std::int64_t int_of(const json& j, std::initializer_list<const char*> keys, std::int64_t dflt,
+                    const std::string& name, const std::string& where) {
   const json* v = first_of(j, keys);
-  return (v != nullptr && v->is_number()) ? v->get<std::int64_t>() : dflt;
+  return (v != nullptr && v->is_number()) ? json_int(*v, name, where + "." + *keys.begin(), 0) : dflt;
 }
 
 std::string string_of(const json& j, std::initializer_list<const char*> keys) {
@@ -63,12 +64,7 @@ std::string string_of(const json& j, std::initializer_list<const char*> keys) {
 }  // namespace
 
 json read_json_file(const fs::path& path) {
-  const std::string bytes = read_bytes(path);
-  try {
-    return json::parse(bytes);
-  } catch (const json::exception& e) {  // parse_error, and out_of_range 406 for a number too large
-    throw ResultsFileError(path.string(), std::string("not valid JSON: ") + e.what());
-  }
+  return parse_json_bounded(read_bytes(path), path.string());
 }
 
 EvalFile parse_eval_results(const json& j, const std::string& name) {
@@ -100,13 +96,23 @@ EvalFile parse_eval_results(const json& j, const std::string& name) {
   for (const auto& [task, entry] : results.items()) {
     TaskResult t;
     t.task = task;
-    if (versions.contains(task) && versions[task].is_number()) t.version = versions[task].get<double>();
-    if (nshot.contains(task) && nshot[task].is_number()) t.num_fewshot = nshot[task].get<int>();
+    if (versions.contains(task) && versions[task].is_number()) {
+      t.version = versions[task].get<double>();
+      // Writers convert it to an int (v03_task_version): 1e308 would be UB there (fuzz finding).
+      if (!(t.version >= 0 && t.version < 1e9)) {
+        throw ResultsFileError(name, "\"versions." + task + "\" must be a number in [0, 1e9), not " +
+                                         versions[task].dump());
+      }
+    }
+    if (nshot.contains(task) && nshot[task].is_number()) {
+      t.num_fewshot = static_cast<int>(json_int(nshot[task], name, "n-shot." + task, 0,
+                                                std::numeric_limits<int>::max()));
+    }
     if (nsamples.contains(task) && nsamples[task].is_object()) {
-      t.n_original = int_of(nsamples[task], {"original"}, 0);
-      t.n_effective = int_of(nsamples[task], {"effective"}, 0);
+      t.n_original = int_of(nsamples[task], {"original"}, 0, name, "n-samples." + task);
+      t.n_effective = int_of(nsamples[task], {"effective"}, 0, name, "n-samples." + task);
     } else if (entry.contains("sample_len") && entry["sample_len"].is_number()) {
-      t.n_effective = t.n_original = entry["sample_len"].get<std::int64_t>();
+      t.n_effective = t.n_original = json_int(entry["sample_len"], name, "results." + task + ".sample_len", 0);
     }
     if (configs.contains(task)) t.task_config = configs[task];
     for (const auto& [key, value] : entry.items()) {
