@@ -37,11 +37,13 @@ LoadedModel load_model_from_options(const ModelOptions& o, const model::Workload
   lm.name = r.name;
   lm.revision = r.revision;
   lm.dir = r.dir;
+  // Load (memory check, then the weights) before hashing: a model that will not fit or whose
+  // files are broken is refused at once, not after minutes of checksumming gigabytes.
+  lm.model = model::load_gpt_neox(r.dir, work);
   if (with_identity) {
     data::FileDigestCache cache(digest_cache_file(o.hash_cache));
     lm.identity = identify_checkpoint(r, cache);
   }
-  lm.model = model::load_gpt_neox(r.dir, work);
   return lm;
 }
 

@@ -40,8 +40,9 @@ struct LoadedModel {
   results::ModelIdentity identity;     // weights' SHA-256, HF commit, parameter count
 };
 
-// Resolves (model/model_resolver.h), identifies (harness/checkpoint_identity.h: hashes the weight
-// files unless the digest cache knows them) and loads (model::load_gpt_neox) the model of `o`.
+// Resolves (model/model_resolver.h), loads (model::load_gpt_neox: memory check first) and then
+// identifies (harness/checkpoint_identity.h: hashes the weight files unless the digest cache knows
+// them) the model of `o`, so a model refused for memory or broken files is not hashed first.
 // `with_identity` false (score, generate: nothing recorded) skips the checksumming; identity stays empty.
 // `work` declares the KV caches the command will hold at once, for the memory check before loading
 // (model/memory_check.h).
