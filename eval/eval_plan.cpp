@@ -1,6 +1,8 @@
 #include "eval/eval_plan.h"
 
+#include "data/checkpoint_step.h"
 #include "data/error.h"
+#include "results/output_layout.h"
 #include "tasks/registry.h"
 
 namespace pythia::eval {
@@ -11,15 +13,31 @@ void EvalPlan::validate() const {
   if (limit && *limit < 1) throw UsageError("--limit must be a positive count (or -1 = all)");
   if (bootstrap_iters < 0) throw UsageError("--bootstrap-iters must be >= 0");
   if (data_dir.empty()) throw UsageError("no task data folder (--data-dir)");
+  if (published_names && format != results::ResultsLayout::kPythiaV0) {
+    throw UsageError("--published-names needs --format pythia-v0 (the layout of those files)");
+  }
 }
 
 nlohmann::ordered_json EvalPlan::to_json() const {
-  return {{"tasks", tasks},
+  nlohmann::ordered_json j = {{"tasks", tasks},
           {"limit", limit ? nlohmann::ordered_json(*limit) : nlohmann::ordered_json(nullptr)},
           {"data_dir", data_dir.string()},
           {"format", results::to_string(format)},
           {"bootstrap_iters", bootstrap_iters},
           {"log_samples", log_samples}};
+  if (published_names) j["published_names"] = true;  // absent when off: older signatures hold
+  return j;
+}
+
+std::string EvalPlan::results_file_name(const std::string& model, const std::string& revision,
+                                        int num_fewshot) const {
+  if (!published_names) return results::kEvalResultsJson;
+  const auto step = data::step_of_revision(revision);
+  if (!step) {
+    throw UsageError("--published-names needs a checkpoint revision naming its step (stepN), not '" +
+                     results::revision_folder(revision) + "'");
+  }
+  return results::published_eval_file_name(model, *step, num_fewshot);
 }
 
 }  // namespace pythia::eval
