@@ -15,7 +15,9 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
   desc.add_options()
       ("tasks", po::value(&o.tasks)->default_value(o.tasks),
        ("comma-separated lm-evaluation-harness task names, or 'all' (" + names +
-        "); zero-shot, prompts and metrics of lm-eval v0.4").c_str())
+        "), or 'pythia': the suite of Pythia's published evals/ (lambada_openai, piqa, winogrande, "
+        "wsc, arc_easy, arc_challenge, sciq, logiqa and the 57 mmlu_<subject> tasks; an error "
+        "lists any of them this build lacks); prompts and metrics of lm-eval v0.4").c_str())
       ("limit", po::value(&o.limit)->default_value(o.limit),
        "evaluate only the first N documents of each task (lm-eval --limit); -1 = all")
       ("data-dir", po::value(&o.data_dir),
