@@ -75,6 +75,14 @@ std::string v03_metric_name(const std::string& /*task*/, const std::string& v04_
   return v04_metric == "perplexity" ? "ppl" : v04_metric;
 }
 
+std::string v03_task_name(const std::string& t) {
+  return t.rfind("mmlu_", 0) == 0 ? "hendrycksTest-" + t.substr(5) : t;
+}
+
+std::string v04_task_name(const std::string& t) {
+  return t.rfind("hendrycksTest-", 0) == 0 ? "mmlu_" + t.substr(14) : t;
+}
+
 std::string v04_metric_name(const std::string& /*task*/, const std::string& v03_metric) {
   return v03_metric == "ppl" ? "perplexity" : v03_metric;
 }
@@ -177,8 +185,8 @@ nlohmann::ordered_json to_pythia_v0(const EvalRun& run) {
       entry[name] = m.value;
       if (m.stderr_value && std::isfinite(*m.stderr_value)) entry[name + "_stderr"] = *m.stderr_value;
     }
-    results[t.task] = std::move(entry);
-    versions[t.task] = v03_task_version(t.task, t.version);
+    results[v03_task_name(t.task)] = std::move(entry);
+    versions[v03_task_name(t.task)] = v03_task_version(t.task, t.version);
   }
   const json& c = run.config;
   auto get = [&](const char* key, json fallback) -> ojson {

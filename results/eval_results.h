@@ -93,6 +93,11 @@ int v03_num_fewshot(const EvalRun& run);
 // one, floored at 0 (lambada_openai, piqa, winogrande, arc_*, sciq: 1.0 -> 0; wikitext 2.0 -> 1).
 int v03_task_version(const std::string& task, double v04_version);
 
+// v0.3 task name of a v0.4 task: the MMLU subjects "mmlu_<subject>" were "hendrycksTest-<subject>"
+// (as in Pythia's published files); every other name is unchanged. And back.
+std::string v03_task_name(const std::string& v04_task);
+std::string v04_task_name(const std::string& v03_task);
+
 // v0.3 metric name of a v0.4 metric ("perplexity" -> "ppl", lambada's only), and back.
 std::string v03_metric_name(const std::string& task, const std::string& v04_metric);
 std::string v04_metric_name(const std::string& task, const std::string& v03_metric);

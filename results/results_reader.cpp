@@ -100,7 +100,7 @@ EvalFile parse_eval_results(const json& j, const std::string& name) {
 
   for (const auto& [task, entry] : results.items()) {
     TaskResult t;
-    t.task = task;
+    t.task = v04 ? task : v04_task_name(task);  // v0.3 hendrycksTest-<subject> -> mmlu_<subject>
     if (versions.contains(task) && versions[task].is_number()) t.version = versions[task].get<double>();
     if (nshot.contains(task) && nshot[task].is_number()) t.num_fewshot = nshot[task].get<int>();
     if (nsamples.contains(task) && nsamples[task].is_object()) {

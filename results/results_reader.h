@@ -34,7 +34,8 @@ struct EvalFile {
 // Parses a results JSON document. v0.4: results{task:{"m,filter", "m_stderr,filter"}} (filter
 // "none" is dropped from the metric name; other filters are kept as "m,filter"), stderr "N/A" ->
 // nullopt, higher_is_better from the file (default: false for names containing "perplexity" or
-// "bits_per_byte", true otherwise). v0.3: bare names, "ppl" -> "perplexity". `name` is used in
+// "bits_per_byte", true otherwise). v0.3: bare names, "ppl" -> "perplexity", tasks
+// "hendrycksTest-<subject>" -> "mmlu_<subject>" (v04_task_name). `name` is used in
 // error messages. Throws ResultsFileError when it is neither layout.
 EvalFile parse_eval_results(const nlohmann::json& j, const std::string& name);
 EvalFile read_eval_results(const std::filesystem::path& path);

@@ -4,6 +4,7 @@
 // against the published one (ok, then a planted regression found at the right checkpoint).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -69,6 +70,7 @@ TEST(PublishedEvals, ReadsTheTreeWithCheckpointsFromTheFiles) {
   std::map<std::string, std::string> labels;
   for (const auto& [key, f] : tree.evals) labels[f.path.filename().string()] = checkpoint_label(eval_checkpoint(f, key));
   EXPECT_EQ(labels["160m_step0.json"], "160m step0 0-shot");
+  const EvalFile& f0 = tree.evals.at("evals/pythia-v1/pythia-160m/zero-shot/160m_step0.json");
   EXPECT_EQ(labels["160m_step143000.json"], "160m step143000 0-shot");
   EXPECT_EQ(labels["160m-5shot_step3000.json"], "160m step3000 5-shot");
   EXPECT_EQ(labels["1b-deduped-5shot_step143000.json"], "1b-deduped step143000 5-shot");
@@ -78,6 +80,9 @@ TEST(PublishedEvals, ReadsTheTreeWithCheckpointsFromTheFiles) {
   // pythia-v0: step from the gpt-neox arguments' iteration.
   EXPECT_EQ(labels["pythia-160m-0shot-global_step11500_eval_results_12-30-2022-23-05-56.json"],
             "160m step11500 0-shot");
+  // MMLU subjects are read under lm-eval 4e7e0d4's names.
+  EXPECT_TRUE(std::any_of(f0.run.tasks.begin(), f0.run.tasks.end(),
+                          [](const TaskResult& t) { return t.task == "mmlu_anatomy"; }));
   // ppl is read as perplexity.
   const EvalFile& f = tree.evals.at("evals/pythia-v1/pythia-160m/zero-shot/160m_step3000.json");
   bool found = false;
@@ -150,7 +155,7 @@ TEST(PublishedEvals, CompareOurTreeWithPublishedTree) {
   ASSERT_EQ(r.code, 0) << r.out;
   const std::string page = pythia::testing::read_bytes(html);
   EXPECT_NE(page.find("data-metric=\"piqa/acc\""), std::string::npos);
-  EXPECT_NE(page.find("data-metric=\"hendrycksTest-anatomy/acc\""), std::string::npos);
+  EXPECT_NE(page.find("data-metric=\"mmlu_anatomy/acc\""), std::string::npos);
   EXPECT_NE(page.find(ours.filename().string() + "/pythia-160m"), std::string::npos);
   EXPECT_NE(page.find("published-evals/evals/pythia-v1/pythia-160m/zero-shot (0-shot)"), std::string::npos);
   EXPECT_NE(page.find("published-evals/evals/pythia-v1/pythia-160m/five-shot (5-shot)"), std::string::npos);

@@ -4,6 +4,7 @@
 // the values that truly differ (model_args, device, batch_size, limit); file names as published.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 #include <string>
@@ -255,6 +256,25 @@ TEST(PythiaV0Layout, DiffCatchesStructuralChanges) {
   bad = ours;
   bad["config"]["no_cache"] = false;
   EXPECT_FALSE(text_diff(dump_python_json(bad), dump_python_json(published)).empty());
+}
+
+// MMLU subjects are written under their published (v0.3) names and read back as lm-eval 4e7e0d4's.
+TEST(PythiaV0Layout, MmluSubjectsUsePublishedNames) {
+  EXPECT_EQ(v03_task_name("mmlu_anatomy"), "hendrycksTest-anatomy");
+  EXPECT_EQ(v03_task_name("mmlu"), "mmlu");
+  EXPECT_EQ(v03_task_name("piqa"), "piqa");
+  EXPECT_EQ(v04_task_name("hendrycksTest-anatomy"), "mmlu_anatomy");
+  EvalRun run = our_run();
+  run.tasks[1].task = "mmlu_anatomy";  // a subject-shaped result (acc, acc_norm like piqa)
+  const ordered_json ours = to_pythia_v0(run);
+  EXPECT_TRUE(ours["results"].contains("hendrycksTest-anatomy"));
+  EXPECT_TRUE(ours["versions"].contains("hendrycksTest-anatomy"));
+  const ordered_json published =
+      restrict_to_tasks(read_ordered(kPublished / "pythia-160m/zero-shot/160m_step3000.json"), ours);
+  EXPECT_EQ(structural_diff(ours, published), std::vector<std::string>{});
+  const EvalFile back = parse_eval_results(nlohmann::json::parse(ours.dump()), "v0");
+  EXPECT_TRUE(std::any_of(back.run.tasks.begin(), back.run.tasks.end(),
+                          [](const TaskResult& t) { return t.task == "mmlu_anatomy"; }));
 }
 
 TEST(PythiaV0Layout, TasksWithDifferentShotsAreRefused) {
