@@ -58,6 +58,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
                               const std::string& model_name, const std::string& revision,
                               const EvalPlan& o, const results::ModelIdentity* identity) {
   o.validate();
+  (void)o.results_file_name(model_name, revision, 0);  // a bad revision for the name: fail now
   const auto& names = o.tasks;
   const fs::path& data_dir = o.data_dir;
   const std::optional<std::int64_t> limit = o.limit;
@@ -131,9 +132,14 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
         {"date", static_cast<double>(std::time(nullptr))}}},
   };
   if (identity != nullptr) run.identity = *identity;
-  const nlohmann::json file =
-      o.format == results::ResultsLayout::kPythiaV0 ? results::to_pythia_v0(run) : results::to_lm_eval_v04(run);
-  results::write_json_atomic(out_dir / "results.json", file);
+  if (o.format == results::ResultsLayout::kPythiaV0) {
+    results::write_ordered_json_atomic(
+        out_dir / o.results_file_name(model_name, revision, results::v03_num_fewshot(run)),
+        results::to_pythia_v0(run));
+  } else {
+    results::write_json_atomic(out_dir / o.results_file_name(model_name, revision, 0),
+                               results::to_lm_eval_v04(run));
+  }
   return run;
 }
 

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "data/checkpoint_step.h"
 #include "data/error.h"
+#include "results/output_layout.h"
 #include "tasks/registry.h"
 
 namespace pythia::eval {
@@ -14,6 +16,9 @@ void EvalPlan::validate() const {
   if (bootstrap_iters < 0) throw UsageError("--bootstrap-iters must be >= 0");
   if (data_dir.empty()) throw UsageError("no task data folder (--data-dir)");
   if (num_fewshot < 0) throw UsageError("--num-fewshot must be >= 0");
+  if (published_names && format != results::ResultsLayout::kPythiaV0) {
+    throw UsageError("--published-names needs --format pythia-v0 (the layout of those files)");
+  }
 }
 
 nlohmann::ordered_json EvalPlan::to_json() const {
@@ -24,6 +29,7 @@ nlohmann::ordered_json EvalPlan::to_json() const {
           {"bootstrap_iters", bootstrap_iters},
           {"log_samples", log_samples}};
   if (num_fewshot > 0) j["num_fewshot"] = num_fewshot;
+  if (published_names) j["published_names"] = true;  // absent when off: older signatures hold
   return j;
 }
 
@@ -31,6 +37,17 @@ model::Workload EvalPlan::workload(int threads) {
   return {std::max(1, threads), 0,
           "eval: " + std::to_string(std::max(1, threads)) +
               " requests in flight (one per thread) of up to max_position_embeddings positions"};
+}
+
+std::string EvalPlan::results_file_name(const std::string& model, const std::string& revision,
+                                        int num_fewshot) const {
+  if (!published_names) return results::kEvalResultsJson;
+  const auto step = data::step_of_revision(revision);
+  if (!step) {
+    throw UsageError("--published-names needs a checkpoint revision naming its step (stepN), not '" +
+                     results::revision_folder(revision) + "'");
+  }
+  return results::published_eval_file_name(model, *step, num_fewshot);
 }
 
 }  // namespace pythia::eval

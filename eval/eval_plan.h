@@ -25,15 +25,23 @@ struct EvalPlan {
   std::filesystem::path output = "results";  // results root (results/output_layout.h)
   bool log_samples = false;                  // also samples_<task>.jsonl and docs_<task>.jsonl
   results::ResultsLayout format = results::ResultsLayout::kLmEvalV04;
+  // pythia-v0 only: name the results file as Pythia's evals/ does ("160m_step3000.json",
+  // "160m-5shot_step3000.json"; results/output_layout.h) instead of results.json.
+  bool published_names = false;
   std::int64_t bootstrap_iters = 100000;     // lm-eval default; 0 = no bootstrap stderrs
   int num_fewshot = 0;                       // lm-eval --num_fewshot (tasks/fewshot.h), seed 1234
 
   // Throws UsageError: no tasks, an unknown task, limit < 1, bootstrap_iters < 0, no data_dir,
-  // num_fewshot < 0.
+  // num_fewshot < 0, published_names without the pythia-v0 format.
   void validate() const;
-  // tasks, limit, data_dir, format, bootstrap_iters, log_samples, and num_fewshot when > 0 (so
-  // zero-shot identities are unchanged). Not output (where, not what).
+  // tasks, limit, data_dir, format, bootstrap_iters, log_samples, num_fewshot when > 0 and
+  // published_names when set (so older identities are unchanged). Not output (where, not what).
   nlohmann::ordered_json to_json() const;
+  // The results file name inside results::run_dir(output, model, revision): results.json, or with
+  // published_names results::published_eval_file_name(model, step, num_fewshot). Throws
+  // UsageError when published_names is set and `revision` names no step ("stepN"/"global_stepN").
+  std::string results_file_name(const std::string& model, const std::string& revision,
+                                int num_fewshot) const;
 
   // The KV caches an eval holds at once, for the memory check before loading: one request per
   // thread (eval/request_scoring.cpp), each up to max_position_embeddings positions.

@@ -23,13 +23,15 @@ int run_eval(const Args& args) {
   po::options_description desc(
       "Usage: pythia-harness eval --model M [--revision R] --tasks T1,T2,...|all [--limit N]\n"
       "                           [--data-dir D] [--output DIR] [--log-samples]\n"
-      "                           [--format lm-eval|pythia-v0] [--bootstrap-iters N] [--threads T]\n\n"
+      "                           [--format lm-eval|pythia-v0 [--published-names]]\n"
+      "                           [--bootstrap-iters N] [--threads T]\n\n"
       "Runs lm-evaluation-harness tasks (lambada_openai, piqa, winogrande, arc_easy,\n"
       "arc_challenge, sciq, wikitext) zero-shot on a GPT-NeoX checkpoint in fp32 on CPU, with\n"
       "lm-eval v0.4's prompts, tokenization (joint context+continuation encoding, no BOS, left\n"
       "truncation to 2048+1 tokens), log-likelihoods over the full logit width, rolling windows,\n"
       "metrics and standard errors (bootstrap bit-exact with Python's random). Numbers do not\n"
-      "depend on --threads. Writes OUTPUT/<model>/<revision>/results.json and prints lm-eval's\n"
+      "depend on --threads. Writes OUTPUT/<model>/<revision>/results.json (with --format pythia-v0\n"
+      "--published-names: <size>[-Kshot]_step<N>.json, as in Pythia's evals/) and prints lm-eval's\n"
       "summary table; progress and ETA on stderr.\n\nOptions");
   desc.add_options()("help,h", "this help");
   add_model_options(desc, mo);
@@ -45,11 +47,13 @@ int run_eval(const Args& args) {
   const model::Tokenizer tok = model::Tokenizer::from_file(
       tokenizer_path.empty() ? model::Tokenizer::locate(lm.dir) : std::filesystem::path(tokenizer_path));
   const results::EvalRun run = eval::run_eval_job(*lm.model, tok, lm.name, lm.revision, plan, &lm.identity);
-  std::printf("%s (%s), limit: %s, num_fewshot: 0, threads: %d\n", lm.name.c_str(),
+  std::printf("%s (%s), limit: %s, num_fewshot: %d, threads: %d\n", lm.name.c_str(),
               run.config.value("model_args", std::string()).c_str(),
-              plan.limit ? std::to_string(*plan.limit).c_str() : "None", threads.threads());
+              plan.limit ? std::to_string(*plan.limit).c_str() : "None", plan.num_fewshot, threads.threads());
   std::printf("%s", results::format_results_table(run).c_str());
-  std::printf("-> %s\n", (results::run_dir(plan.output, lm.name, lm.revision) / "results.json").c_str());
+  const int shots = plan.format == results::ResultsLayout::kPythiaV0 ? results::v03_num_fewshot(run) : 0;
+  std::printf("-> %s\n", (results::run_dir(plan.output, lm.name, lm.revision) /
+                          plan.results_file_name(lm.name, lm.revision, shots)).c_str());
   return 0;
 }
 

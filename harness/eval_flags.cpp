@@ -15,7 +15,9 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
   desc.add_options()
       ("tasks", po::value(&o.tasks)->default_value(o.tasks),
        ("comma-separated lm-evaluation-harness task names, or 'all' (" + names +
-        "); prompts and metrics of lm-eval v0.4").c_str())
+        "), or 'pythia': the suite of Pythia's published evals/ (lambada_openai, piqa, winogrande, "
+        "wsc, arc_easy, arc_challenge, sciq, logiqa and the 57 mmlu_<subject> tasks; an error "
+        "lists any of them this build lacks); prompts and metrics of lm-eval v0.4").c_str())
       ("num-fewshot", po::value(&o.num_fewshot)->default_value(o.num_fewshot),
        "K examples before every prompt, drawn as lm-eval v0.4 does (fewshot seed 1234, one "
        "generator per task in document order; from the training split — piqa/train.jsonl + "
@@ -32,15 +34,25 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
        "Default: $PYTHIA_DATA_DIR, else ./data/tasks. (The repository's tests/fixtures/tasks "
        "has the five real data sets and SAMPLE sciq/wikitext files for tests only.)")
       ("output", po::value(&o.output)->default_value(o.output),
-       "results root: writes OUTPUT/<model>/<revision>/results.json")
+       "results root: writes OUTPUT/<model>/<revision>/results.json (see --published-names)")
       ("log-samples", po::bool_switch(&o.log_samples),
        "also write OUTPUT/<model>/<revision>/samples_<task>.jsonl: every request with its "
        "context/continuation strings, token ids, logprob and is_greedy (rolling: windows)")
       ("format", po::value(&o.format)->default_value(o.format),
        "results layout: 'lm-eval' (lm-evaluation-harness v0.4 results file) or 'pythia-v0' "
-       "(the v0.3/hf-causal layout of Pythia's published evals: bare metric names, ppl, "
-       "versions 0 / wikitext 1, bootstrap over v0.3's seed-42 shuffled document order). Prompts, "
-       "tokenization and --limit (first N documents in dataset order) stay lm-eval v0.4's")
+       "(the v0.3/hf-causal layout of Pythia's published evals/, key for key and in the published "
+       "key order, so `diff` against a published file shows only numbers and values that truly "
+       "differ (model_args, device, batch_size; task order, which is random in published files): "
+       "results{task:{metric, metric_stderr}} with bare metric names and ppl, integer versions, "
+       "config{model: hf-causal, model_args, num_fewshot, batch_size, device, no_cache, limit, "
+       "bootstrap_iters, description_dict}; bootstrap over v0.3's seed-42 shuffled document "
+       "order). Prompts, tokenization and --limit (first N documents in dataset order) stay "
+       "lm-eval v0.4's")
+      ("published-names", po::bool_switch(&o.published_names),
+       "with --format pythia-v0: name the file as Pythia's evals/ does, "
+       "OUTPUT/<model>/<revision>/<size>_step<N>.json (zero-shot) or <size>-<K>shot_step<N>.json "
+       "(K-shot), <size> being the model name without 'pythia-' (e.g. 160m_step3000.json, "
+       "160m-5shot_step3000.json), instead of results.json; the revision must be stepN")
       ("bootstrap-iters", po::value(&o.bootstrap_iters)->default_value(o.bootstrap_iters),
        "bootstrap resamples for the lambada perplexity stderr (lm-eval default 100000; 0 = "
        "no stderrs, 'N/A')");
@@ -60,6 +72,7 @@ eval::EvalPlan to_eval_plan(const EvalFlags& f) {
   p.output = f.output;
   p.log_samples = f.log_samples;
   p.format = results::parse_results_layout(f.format);
+  p.published_names = f.published_names;
   p.bootstrap_iters = f.bootstrap_iters;
   p.num_fewshot = f.num_fewshot;
   p.validate();

@@ -21,12 +21,13 @@ struct EvalFlags {
   std::string output = "results";         // --output: results root
   bool log_samples = false;               // --log-samples
   std::string format = "lm-eval";         // --format: lm-eval | pythia-v0
+  bool published_names = false;           // --published-names (pythia-v0 only)
   std::int64_t bootstrap_iters = 100000;  // --bootstrap-iters (lm-eval default)
   int num_fewshot = 0;                    // --num-fewshot
 };
 
-// Registers --tasks, --limit, --data-dir, --output, --log-samples, --format, --bootstrap-iters,
-// --num-fewshot.
+// Registers --tasks, --limit, --data-dir, --output, --log-samples, --format, --published-names,
+// --bootstrap-iters, --num-fewshot.
 void add_eval_options(boost::program_options::options_description& desc, EvalFlags& f);
 
 // $PYTHIA_DATA_DIR if set, else "data/tasks" (relative to the working directory).

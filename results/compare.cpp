@@ -1,9 +1,12 @@
 // See compare.h.
 #include "results/compare.h"
 
+#include "results/published_evals.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <stdexcept>
 #include <unordered_map>
@@ -311,6 +314,36 @@ CompareResult compare_memorization(const MemorizationResult& b, const Memorizati
   return out;
 }
 
+namespace {
+
+// Evals by checkpoint label; a second file of the same checkpoint is noted and left out.
+std::map<std::string, const EvalFile*> by_checkpoint(const ResultTree& t, const std::string& side,
+                                                     std::vector<std::string>& notes) {
+  std::map<std::string, const EvalFile*> m;
+  for (const auto& [key, f] : t.evals) {
+    const std::string label = checkpoint_label(eval_checkpoint(f, key));
+    if (!m.emplace(label, &f).second) {
+      notes.push_back(side + ": " + f.path.string() + " is a second file of " + label + " (" +
+                      m[label]->path.string() + " is used)");
+    }
+  }
+  return m;
+}
+
+// The tasks of `f` that `other` also has.
+EvalFile common_tasks(const EvalFile& f, const EvalFile& other) {
+  EvalFile out = f;
+  out.run.tasks.clear();
+  for (const TaskResult& t : f.run.tasks) {
+    for (const TaskResult& u : other.run.tasks) {
+      if (u.task == t.task) out.run.tasks.push_back(t);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
 CompareResult compare_trees(const ResultTree& baseline, const ResultTree& candidate,
                             const CompareOptions& o) {
   CompareResult out;
@@ -318,6 +351,36 @@ CompareResult compare_trees(const ResultTree& baseline, const ResultTree& candid
     for (auto& row : r.rows) out.rows.push_back(std::move(row));
     for (auto& n : r.notes) out.notes.push_back(std::move(n));
   };
+  if (baseline.published || candidate.published) {
+    const auto b = by_checkpoint(baseline, "baseline", out.notes);
+    const auto c = by_checkpoint(candidate, "new", out.notes);
+    int only_b = 0, only_c = 0, matched = 0;
+    for (const auto& [label, bf] : b) {
+      const auto it = c.find(label);
+      if (it == c.end()) {
+        ++only_b;
+        continue;
+      }
+      ++matched;
+      const EvalFile bc = common_tasks(*bf, *it->second), cc = common_tasks(*it->second, *bf);
+      const std::size_t skipped = bf->run.tasks.size() + it->second->run.tasks.size() - 2 * bc.run.tasks.size();
+      if (skipped > 0) {
+        out.notes.push_back(label + ": " + std::to_string(bc.run.tasks.size()) + " task(s) on both sides compared, " +
+                            std::to_string(bf->run.tasks.size() - bc.run.tasks.size()) + " only in baseline, " +
+                            std::to_string(it->second->run.tasks.size() - cc.run.tasks.size()) + " only in new");
+      }
+      append(compare_eval(bc, cc, label, o));
+    }
+    for (const auto& [label, cf] : c) only_c += b.count(label) ? 0 : 1;
+    out.notes.push_back("matched by checkpoint (size, step, num_fewshot): " + std::to_string(matched) +
+                        " checkpoint(s) on both sides, " + std::to_string(only_b) + " only in baseline, " +
+                        std::to_string(only_c) + " only in new (not compared)");
+    if (matched == 0) {
+      CompareRow row = missing_row("(no common checkpoint)", "(eval results)", "-", 1.0, std::nullopt);
+      out.rows.push_back(row);
+    }
+    return out;
+  }
   // A single file on either side (folder key "."): compare it with the other side's only result
   // of the same kind, whatever its folder (e.g. lm-eval's results_<ts>.json against a tree).
   const bool b_file = baseline.evals.count(".") || baseline.memorizations.count(".");

@@ -77,7 +77,11 @@ CompareResult compare_memorization(const MemorizationResult& baseline,
                                    const MemorizationResult& candidate, const std::string& where,
                                    const CompareOptions& options);
 // Every folder of the baseline must exist in the candidate (missing -> failure); folders only in
-// the candidate are listed as new. When either side is a single file (key "."), it is compared with
+// the candidate are listed as new. When either tree is `published` (Pythia's evals/, e.g. ours
+// against EleutherAI's), evals are matched by checkpoint instead (results/published_evals.h:
+// size, step, num_fewshot; `where` is its label "160m step3000 0-shot"), only checkpoints and
+// tasks present on both sides are compared, and the others are counted in notes (a published
+// file holds 65-87 tasks; that we ran fewer is not a regression). When either side is a single file (key "."), it is compared with
 // the other side's only result of the same kind, whatever its folder.
 CompareResult compare_trees(const ResultTree& baseline, const ResultTree& candidate,
                             const CompareOptions& options);

@@ -4,6 +4,7 @@
 
 #include "data/atomic_file.h"
 #include "data/error.h"
+#include "results/python_json.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,6 +13,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <optional>
 #include <random>
 
 namespace pythia::results {
@@ -71,6 +73,14 @@ int v03_task_version(const std::string& /*task*/, double v04_version) {
 // "perplexity" (wikitext's are word_/byte_perplexity), so the rename needs no task names.
 std::string v03_metric_name(const std::string& /*task*/, const std::string& v04_metric) {
   return v04_metric == "perplexity" ? "ppl" : v04_metric;
+}
+
+std::string v03_task_name(const std::string& t) {
+  return t.rfind("mmlu_", 0) == 0 ? "hendrycksTest-" + t.substr(5) : t;
+}
+
+std::string v04_task_name(const std::string& t) {
+  return t.rfind("hendrycksTest-", 0) == 0 ? "mmlu_" + t.substr(14) : t;
 }
 
 std::string v04_metric_name(const std::string& /*task*/, const std::string& v03_metric) {
@@ -153,38 +163,57 @@ json to_lm_eval_v04(const EvalRun& run) {
   return out;
 }
 
-json to_pythia_v0(const EvalRun& run) {
-  json results = json::object(), versions = json::object();
-  int num_fewshot = 0;
+int v03_num_fewshot(const EvalRun& run) {
+  if (run.config.is_object() && run.config.contains("num_fewshot") &&
+      run.config["num_fewshot"].is_number_integer()) {
+    return run.config["num_fewshot"].get<int>();
+  }
+  std::optional<int> k;
   for (const TaskResult& t : run.tasks) {
-    json entry = json::object();
+    if (k && *k != t.num_fewshot) {
+      throw UsageError("the pythia-v0 layout holds one num_fewshot for all tasks, but " + t.task +
+                       " has " + std::to_string(t.num_fewshot) + " and an earlier task " +
+                       std::to_string(*k));
+    }
+    k = t.num_fewshot;
+  }
+  return k.value_or(0);
+}
+
+nlohmann::ordered_json to_pythia_v0(const EvalRun& run) {
+  using ojson = nlohmann::ordered_json;
+  ojson results = ojson::object(), versions = ojson::object();
+  for (const TaskResult& t : run.tasks) {
+    ojson entry = ojson::object();
     for (const MetricValue& m : t.metrics) {
       const std::string name = v03_metric_name(t.task, m.name);
       entry[name] = m.value;
       if (m.stderr_value && std::isfinite(*m.stderr_value)) entry[name + "_stderr"] = *m.stderr_value;
     }
-    results[t.task] = std::move(entry);
-    versions[t.task] = v03_task_version(t.task, t.version);
-    num_fewshot = t.num_fewshot;
+    results[v03_task_name(t.task)] = std::move(entry);
+    versions[v03_task_name(t.task)] = v03_task_version(t.task, t.version);
   }
   const json& c = run.config;
-  auto get = [&](const char* key, json fallback) {
-    return (c.is_object() && c.contains(key)) ? c.at(key) : fallback;
+  auto get = [&](const char* key, json fallback) -> ojson {
+    const json& v = (c.is_object() && c.contains(key)) ? c.at(key) : fallback;
+    return ojson::parse(v.dump());  // json -> ordered_json (scalars here)
   };
-  json config = {
-      {"model", "hf-causal"},
-      {"model_args", get("model_args", "")},
-      {"num_fewshot", num_fewshot},
-      {"batch_size", get("batch_size", 1)},
-      {"device", get("device", "cpu")},
-      {"no_cache", true},
-      {"limit", get("limit", nullptr)},
-      {"bootstrap_iters", get("bootstrap_iters", 100000)},
-      {"description_dict", json::object()},
-  };
-  json out = {{"results", std::move(results)}, {"versions", std::move(versions)},
-              {"config", std::move(config)}};
-  if (run.identity) out[kModelIdentityKey] = to_json(*run.identity);
+  ojson config = ojson::object();  // the published key order
+  config["model"] = "hf-causal";
+  config["model_args"] = get("model_args", "");
+  config["num_fewshot"] = v03_num_fewshot(run);
+  config["batch_size"] = get("batch_size", 1);
+  config["device"] = get("device", "cpu");
+  config["no_cache"] = true;
+  config["limit"] = get("limit", nullptr);
+  config["bootstrap_iters"] = get("bootstrap_iters", 100000);
+  config["description_dict"] = ojson::object();
+  ojson out = ojson::object();
+  out["results"] = std::move(results);
+  out["versions"] = std::move(versions);
+  out["config"] = std::move(config);
+  // Our addition after the published keys (#12): which weights produced these numbers.
+  if (run.identity) out[kModelIdentityKey] = ojson::parse(to_json(*run.identity).dump());
   return out;
 }
 
@@ -192,6 +221,14 @@ void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& 
   // json.dumps(indent=2, ensure_ascii=False); invalid UTF-8 is replaced rather than thrown on.
   try {
     data::write_file_atomic(path, j.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  } catch (const DataError& e) {
+    throw ResultsFileError(e.what());
+  }
+}
+
+void write_ordered_json_atomic(const std::filesystem::path& path, const nlohmann::ordered_json& j) {
+  try {
+    data::write_file_atomic(path, dump_python_json(j, 2));
   } catch (const DataError& e) {
     throw ResultsFileError(e.what());
   }

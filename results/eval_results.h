@@ -76,15 +76,32 @@ ResultsLayout parse_results_layout(const std::string& name);
 // UNIX time. Note: nlohmann::json keeps keys sorted; key order carries no meaning in the format.
 nlohmann::json to_lm_eval_v04(const EvalRun& run);
 
-// The v0.3 / hf-causal layout: results{task:{m, m_stderr}} with bare metric names, lambada's
-// "perplexity" renamed "ppl", stderr keys absent when there is none; versions as integers
-// (v03_task_version); config {model: "hf-causal", model_args, num_fewshot, batch_size, device,
-// no_cache, limit, bootstrap_iters, description_dict {}}.
-nlohmann::json to_pythia_v0(const EvalRun& run);
+// The v0.3 / hf-causal layout of Pythia's published evals/ files (real ones, with the exact
+// published shape described, in tests/fixtures/published-evals/README.md), in the published KEY
+// ORDER (insertion order, not alphabetical): top level results, versions, config;
+// results{task:{m, m_stderr, ...}} with tasks in run order and per task each metric followed by its
+// stderr (lm-eval metric order; bare names, lambada's "perplexity" renamed "ppl", the stderr key
+// absent when there is none); versions{task: integer} (v03_task_version) in the same task order;
+// config {model: "hf-causal", model_args (run.config["model_args"]), num_fewshot
+// (v03_num_fewshot), batch_size, device, no_cache: true, limit, bootstrap_iters,
+// description_dict: {}}. Published files differ from ours only in numbers and in values that
+// truly differ (model_args names their hub model, device "cuda:N", batch_size; their task order is
+// a Python set's, different in every file). Write it with write_ordered_json_atomic.
+nlohmann::ordered_json to_pythia_v0(const EvalRun& run);
+
+// The one num_fewshot of a v0.3 file: run.config["num_fewshot"] when set, else the tasks' common
+// TaskResult::num_fewshot (0 for no tasks). Throws UsageError (data/error.h) when the tasks
+// disagree: a v0.3 file holds one num_fewshot for all its tasks.
+int v03_num_fewshot(const EvalRun& run);
 
 // The integer v0.3 VERSION of a task given its v0.4 metadata.version: the v0.4 major version minus
 // one, floored at 0 (lambada_openai, piqa, winogrande, arc_*, sciq: 1.0 -> 0; wikitext 2.0 -> 1).
 int v03_task_version(const std::string& task, double v04_version);
+
+// v0.3 task name of a v0.4 task: the MMLU subjects "mmlu_<subject>" were "hendrycksTest-<subject>"
+// (as in Pythia's published files); every other name is unchanged. And back.
+std::string v03_task_name(const std::string& v04_task);
+std::string v04_task_name(const std::string& v03_task);
 
 // v0.3 metric name of a v0.4 metric ("perplexity" -> "ppl", lambada's only), and back.
 std::string v03_metric_name(const std::string& task, const std::string& v04_metric);
@@ -94,5 +111,9 @@ std::string v04_metric_name(const std::string& task, const std::string& v03_metr
 // readers never see a half-written file. Creates missing parent directories. Throws
 // ResultsFileError naming the file on any I/O failure.
 void write_json_atomic(const std::filesystem::path& path, const nlohmann::json& j);
+// The same for an insertion-ordered document, written as Python's json.dumps(j, indent=2) writes it
+// (results/python_json.h; the pythia-v0 layout), with no newline after the closing brace (as
+// published).
+void write_ordered_json_atomic(const std::filesystem::path& path, const nlohmann::ordered_json& j);
 
 }  // namespace pythia::results

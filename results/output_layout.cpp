@@ -13,6 +13,24 @@ std::filesystem::path run_dir(const std::filesystem::path& root, const std::stri
   return root / model / revision_folder(revision);
 }
 
+std::string published_size_name(std::string_view model) {
+  const auto slash = model.find_last_of('/');
+  if (slash != std::string_view::npos) model.remove_prefix(slash + 1);
+  for (std::string_view prefix : {"pythia-v1.1-", "pythia-"}) {
+    if (model.starts_with(prefix) && model.size() > prefix.size()) {
+      model.remove_prefix(prefix.size());
+      break;
+    }
+  }
+  return std::string(model);
+}
+
+std::string published_eval_file_name(std::string_view model, std::int64_t step, int num_fewshot) {
+  std::string name = published_size_name(model);
+  if (num_fewshot > 0) name += "-" + std::to_string(num_fewshot) + "shot";
+  return name + "_step" + std::to_string(step) + ".json";
+}
+
 std::string shard_folder(std::uint64_t index, std::uint64_t count) {
   return "shard-" + std::to_string(index) + "-of-" + std::to_string(count);
 }

@@ -14,6 +14,7 @@
 #include "results/analysis_html.h"
 #include "results/canaries.h"
 #include "results/model_identity.h"
+#include "results/published_evals.h"
 #include "results/svg_plot.h"
 
 namespace pythia::results {
@@ -157,7 +158,18 @@ std::string render_report_html(const ResultTree& tree, const ReportOptions& opt)
     const std::string model_hint =
         f.run.config.is_object() && f.run.config.contains("model") && f.run.config["model"].is_string()
             ? f.run.config["model"].get<std::string>() : "";
-    evals.emplace_back(checkpoint_of(key, revision_of_eval(f, key), model_hint), &f);
+    Checkpoint c = checkpoint_of(key, revision_of_eval(f, key), model_hint);
+    if (key.size() > 5 && key.compare(key.size() - 5, 5, ".json") == 0) {
+      // A published evals/ file (one per step and shot in a folder): the series is its folder
+      // and shot count, the step comes from the file (results/published_evals.h).
+      const EvalCheckpoint e = eval_checkpoint(f, key);
+      const auto slash = key.rfind('/');
+      c.model = (slash == std::string::npos ? std::string("published") : key.substr(0, slash)) +
+                " (" + std::to_string(e.num_fewshot) + "-shot)";
+      c.step = e.step;
+      c.revision = e.step ? "step" + std::to_string(*e.step) : "main";
+    }
+    evals.emplace_back(std::move(c), &f);
   }
   std::sort(evals.begin(), evals.end(), [](const auto& a, const auto& b) { return before(a.first, b.first); });
   SameWeights same;

@@ -1,7 +1,8 @@
 // The HTML report of a results tree (`pythia-harness report DIR --output report.html`): ONE
 // self-contained file — inline CSS, inline SVG plots, no scripts, no external resources — with
 //  - every task metric against training step (log step axis, step 0 as a special tick, stderr
-//    bands), one plot per task/metric, one series per model;
+//    bands), one plot per task/metric, one series per model (a published evals/ file: one series
+//    per folder and shot count, "<folder> (K-shot)", step from the file);
 //  - memorization rate and mean score against step;
 //  - memorization by duplication count when a canary manifest is known (ReportOptions::canaries,
 //    else `canaries.json` beside the memorization's data prefix): per step, canaries memorized /

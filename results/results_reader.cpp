@@ -6,6 +6,8 @@
 #include "data/error.h"
 #include "data/gzip_stream.h"
 #include "results/json_bounded.h"
+#include "results/published_evals.h"
+
 
 #include <algorithm>
 #include <charconv>
@@ -95,7 +97,7 @@ EvalFile parse_eval_results(const json& j, const std::string& name) {
 
   for (const auto& [task, entry] : results.items()) {
     TaskResult t;
-    t.task = task;
+    t.task = v04 ? task : v04_task_name(task);  // v0.3 hendrycksTest-<subject> -> mmlu_<subject>
     if (versions.contains(task) && versions[task].is_number()) {
       t.version = versions[task].get<double>();
       // Writers convert it to an int (v03_task_version): 1e308 would be UB there (fuzz finding).
@@ -178,12 +180,24 @@ std::string revision_of_eval(const EvalFile& f, const std::string& folder_key) {
   return slash == std::string::npos ? folder_key : folder_key.substr(slash + 1);
 }
 
+ResultTree merge_result_trees(const std::vector<ResultTree>& trees, const std::vector<std::string>& names) {
+  ResultTree out;
+  for (std::size_t i = 0; i < trees.size(); ++i) {
+    if (i == 0) out.root = trees[i].root;
+    out.published = out.published || trees[i].published;
+    const std::string prefix = names.at(i) + "/";
+    for (const auto& [k, v] : trees[i].evals) out.evals[prefix + k] = v;
+    for (const auto& [k, v] : trees[i].memorizations) out.memorizations[prefix + k] = v;
+  }
+  return out;
+}
+
 ResultTree read_result_tree(const fs::path& root) {
   ResultTree tree;
   tree.root = root;
   std::error_code ec;
   if (!fs::exists(root, ec)) throw ResultsFileError(root.string(), "does not exist");
-  auto add_file = [&](const fs::path& p, const std::string& key) {
+  auto add_file = [&](const fs::path& p, const std::string& key, bool in_tree) {
     const std::string fname = p.filename().string();
     if (fname == "memorization.json" || fname == "memorization.json.gz") {
       tree.memorizations[key] = read_memorization(p);
@@ -193,6 +207,12 @@ ResultTree read_result_tree(const fs::path& root) {
     if (j.is_object() && j.contains("results") && j.contains("versions")) {
       EvalFile f = parse_eval_results(j, p.string());
       f.path = p;
+      if (in_tree && parse_published_file_name(fname)) {
+        (void)eval_checkpoint(f, key);  // refuses a name that contradicts the file
+        tree.published = true;
+        tree.evals[key == "." ? fname : key + "/" + fname] = std::move(f);
+        return;
+      }
       auto it = tree.evals.find(key);
       // Several files in one folder: prefer the v0.4 layout (it has every metric and n-samples),
       // then the newest name (lm-eval's results_<timestamp>.json).
@@ -207,7 +227,7 @@ ResultTree read_result_tree(const fs::path& root) {
     }
   };
   if (fs::is_regular_file(root)) {
-    add_file(root, ".");
+    add_file(root, ".", false);
     if (tree.evals.empty() && tree.memorizations.empty()) {
       throw ResultsFileError(root.string(), "neither an eval results file nor a memorization.json");
     }
@@ -225,7 +245,7 @@ ResultTree read_result_tree(const fs::path& root) {
   for (const fs::path& p : files) {
     std::string key = p.parent_path().lexically_relative(root).generic_string();
     if (key.empty()) key = ".";
-    add_file(p, key);
+    add_file(p, key, true);
   }
   return tree;
 }

@@ -1,4 +1,5 @@
 #include "tasks/registry.h"
+#include "tasks/suites.h"
 
 #include <algorithm>
 
@@ -56,7 +57,26 @@ std::vector<std::string> parse_task_list(const std::string& spec) {
     while (!name.empty() && name.front() == ' ') name.erase(name.begin());
     while (!name.empty() && name.back() == ' ') name.pop_back();
     if (name.empty()) throw UsageError("empty task name in --tasks '" + spec + "'");
-    if (name == "all") {
+    if (const auto suite = suite_tasks(name)) {
+      // Every task of the suite, or a clear error listing the ones this build does not have.
+      const auto& known = task_names();
+      std::string missing;
+      std::size_t n_missing = 0;
+      for (const auto& t : *suite) {
+        if (std::find(known.begin(), known.end(), t) == known.end()) {
+          missing += (missing.empty() ? "" : ", ") + t;
+          ++n_missing;
+        }
+      }
+      if (n_missing > 0) {
+        throw UsageError("--tasks " + name + ": " + std::to_string(n_missing) + " of the suite's " +
+                         std::to_string(suite->size()) + " tasks are not available in this build: " +
+                         missing);
+      }
+      for (const auto& t : *suite) {
+        if (std::find(out.begin(), out.end(), t) == out.end()) out.push_back(t);
+      }
+    } else if (name == "all") {
       for (const auto& n : task_names()) {
         if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
       }

@@ -24,8 +24,9 @@ std::unique_ptr<Task> make_task(const std::string& name);
 // for an unknown name. A loaded task with another count ran on sample data.
 std::int64_t real_split_docs(const std::string& name);
 
-// Parses "--tasks" ("all" or a comma-separated list; duplicates removed, order kept). Throws
-// UsageError on an unknown or empty name.
+// Parses "--tasks" ("all" or a comma-separated list of task names and suite names, tasks/suites.h
+// e.g. "pythia"; duplicates removed, order kept). Throws UsageError on an unknown or empty name,
+// and for a suite with tasks this build does not register, listing every missing one.
 std::vector<std::string> parse_task_list(const std::string& spec);
 
 // Factories (one per file).
