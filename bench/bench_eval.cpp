@@ -8,6 +8,10 @@
 // (tasks/fewshot.h; few-shot pools of tests/fixtures/tasks, SAMPLE training files); wikitext is
 // skipped for K > 0 (its requests ignore the context).
 //
+// Each row is measured with prefix sharing on (the default: eval/request_scoring.h) and, for
+// K > 0, also off ("share" column), so the gain of reusing cached few-shot prefixes is a ratio
+// inside one run; "tokens" are the positions actually fed.
+//
 // Usage: bench_eval [--docs N] [--threads 1,2] [--tasks a,b,...] [--num-fewshot 0,5]
 #include <chrono>
 #include <cstdio>
@@ -64,27 +68,32 @@ int main(int argc, char** argv) {
   std::printf("model: pythia-70m shape (random weights), first %lld documents per task "
               "(wikitext: min(N, 8) pages)\n\n",
               static_cast<long long>(docs));
-  std::printf("%-15s %5s %7s %9s %9s %8s %11s %11s\n", "task", "shots", "threads", "requests",
-              "tokens", "seconds", "requests/s", "tokens/s");
+  std::printf("%-15s %5s %5s %7s %9s %9s %8s %11s %11s\n", "task", "shots", "share", "threads",
+              "requests", "tokens", "seconds", "requests/s", "tokens/s");
   for (const int k : shots)
   for (const auto& name : names) {
     if (k > 0 && name == "wikitext") continue;
     auto task = pythia::tasks::make_task(name);
     task->load(src / "tests/fixtures/tasks", docs);
     pythia::tasks::apply_fewshot(*task, k, src / "tests/fixtures/tasks");
-    double base_tps = 0.0;
-    for (int t : thread_counts) {
-      pythia::harness::ThreadSetup threads(t);
-      pythia::eval::EvalSettings s;
-      s.bootstrap_iters = 0;  // time the model path, not the bootstrap
-      const auto t0 = std::chrono::steady_clock::now();
-      const auto ev = pythia::eval::evaluate_task(*task, *model, enc, s);
-      const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      const double tps = static_cast<double>(ev.positions) / sec;
-      if (base_tps == 0.0) base_tps = tps;
-      std::printf("%-15s %5d %7d %9zu %9llu %8.2f %11.1f %11.0f  (x%.2f vs %d thread)\n", name.c_str(), k, t,
-                  ev.records.size(), static_cast<unsigned long long>(ev.positions), sec,
-                  static_cast<double>(ev.records.size()) / sec, tps, tps / base_tps, thread_counts[0]);
+    double base_rps = 0.0;
+    for (const bool share : {true, false}) {
+      if (!share && k == 0) continue;
+      for (int t : thread_counts) {
+        pythia::harness::ThreadSetup threads(t);
+        pythia::eval::EvalSettings s;
+        s.bootstrap_iters = 0;  // time the model path, not the bootstrap
+        s.share_prefixes = share;
+        const auto t0 = std::chrono::steady_clock::now();
+        const auto ev = pythia::eval::evaluate_task(*task, *model, enc, s);
+        const double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        const double rps = static_cast<double>(ev.records.size()) / sec;
+        if (base_rps == 0.0) base_rps = rps;
+        std::printf("%-15s %5d %5s %7d %9zu %9llu %8.2f %11.1f %11.0f  (requests/s x%.2f vs first row)\n",
+                    name.c_str(), k, share ? "on" : "off", t, ev.records.size(),
+                    static_cast<unsigned long long>(ev.positions), sec, rps,
+                    static_cast<double>(ev.positions) / sec, rps / base_rps);
+      }
     }
   }
   return 0;

@@ -63,10 +63,14 @@ TaskEvaluation evaluate_task(const tasks::Task& task, const model::CausalLm& lm,
       }
     }
   }
-  total = planned_positions(lm, flat, keys);
-  const auto answers = score_requests(lm, flat, keys, [&](std::uint64_t n) {
-    if (settings.progress) settings.progress(n, total);
-  });
+  const ScoringOptions scoring{settings.share_prefixes};
+  total = planned_positions(lm, flat, keys, scoring);
+  const auto answers = score_requests(
+      lm, flat, keys,
+      [&](std::uint64_t n) {
+        if (settings.progress) settings.progress(n, total);
+      },
+      scoring);
   ev.positions = total;
 
   // 4. Scatter answers back.

@@ -29,6 +29,9 @@ struct EvalSettings {
   // Bootstrap the perplexity stderr over the documents in lm-eval v0.3's order (the evaluated
   // documents shuffled by random.Random(42)), as Pythia's published files were made.
   bool v03_bootstrap_order = false;
+  // Reuse cached context prefixes across requests (eval/request_scoring.h); the numbers are
+  // identical either way, only the positions fed differ. Off only to measure the gain.
+  bool share_prefixes = true;
   // Progress: called with (positions just fed, total positions of the task) from any thread.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
