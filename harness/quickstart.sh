@@ -7,7 +7,7 @@
 #   bash .ci/install-deps && bash harness/quickstart.sh
 # Options come from the environment: BUILD_DIR (default build/release), OUT (default out),
 # JOBS (build parallelism, default: number of cores); DEMO=0 leaves the demo suite out (it adds
-# about 5 s of CPU time: 26 s instead of 21 s of the whole run after the build, on 2 cores).
+# about 6 s of CPU time: 26 s instead of 21 s of the whole run after the build, on 2 cores).
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD_DIR="${BUILD_DIR:-$ROOT/build/release}"
