@@ -3,7 +3,7 @@
 // [0, rows * (c+1) / scans), a row memorized with probability --rate (correlated across steps:
 // once memorized, kept with probability 0.9). Prints generation time, analysis time, score lines
 // per second, peak RSS of the analysis (VmHWM reset through /proc/self/clear_refs) and the
-// estimate_memory_bytes() bound.
+// estimate_analysis_memory() (memorization/analysis_memory.h).
 //   bench_analyze [--scans 16] [--rows 2000000] [--rate 0.02] [--threads 1,2] [--dir /tmp/...]
 #include <sys/resource.h>
 
@@ -17,6 +17,7 @@
 
 #include "bench/bench_common.h"
 #include "data/gzip_stream.h"
+#include "memorization/analysis_memory.h"
 #include "memorization/cross_checkpoint.h"
 
 namespace fs = std::filesystem;
@@ -88,9 +89,9 @@ int main(int argc, char** argv) {
               bench::seconds_since(t0), dir.c_str());
   memorization::AnalysisOptions opt;
   opt.progress = false;
-  std::printf("memory bound estimate_memory_bytes(%d, %llu) = %.1f MiB\n", scans,
-              static_cast<unsigned long long>(opt.block_rows),
-              memorization::estimate_memory_bytes(static_cast<std::size_t>(scans), opt.block_rows) / 1048576.0);
+  std::printf("memory estimate estimate_analysis_memory({%d}, block rows %llu) = %.1f MiB (document included)\n",
+              scans, static_cast<unsigned long long>(opt.block_rows),
+              memorization::estimate_analysis_memory({static_cast<std::size_t>(scans)}, opt, false).total() / 1048576.0);
   for (const std::string& t : bench::split_commas(threads_arg)) {
     tbb::global_control gc(tbb::global_control::max_allowed_parallelism, std::stoi(t));
     reset_hwm();

@@ -16,10 +16,14 @@ int run_merge(const Args& args) {
   po::options_description desc(
       "Usage: pythia-harness merge DIR/<model>/<revision>\n\n"
       "Joins the shard-K-of-N/ folders written by `memorize --shard K/N` (or under mpirun/srun)\n"
-      "into DIR/<model>/<revision>/memorization.json and memorization_scores.csv.gz (and the\n"
-      "extended CSV when the shards have it). The CSVs are byte-identical to a single-process\n"
-      "scan; memorization.json differs only in \"run\" and \"timing\". Every shard must be\n"
-      "finished and of the same configuration.\n\nOptions");
+      "into DIR/<model>/<revision>/memorization.json and memorization_scores.csv.gz, and, when\n"
+      "the shards have them, the extended CSV, memorization_token_stats.bin (--token-stats) and\n"
+      "memorized_evals.jsonl.gz (--memorized-evals). These files are byte-identical to a\n"
+      "single-process scan of the same rows; memorization.json differs only in \"run\" and\n"
+      "\"timing\". Every shard must be finished and of the same configuration, and the shards'\n"
+      "row ranges must tile the range (an overlap or a gap is refused); each token statistics\n"
+      "file must carry its shard's header and rows, each memorized-evals file its shard's\n"
+      "memorized rows. Errors name the shard's file (exit 3).\n\nOptions");
   desc.add_options()("help,h", "this help")("dir", po::value(&dir), "the revision folder holding the shards");
   po::positional_options_description pos;
   pos.add("dir", 1);

@@ -166,12 +166,6 @@ std::vector<ScanEntry> find_scans(const fs::path& root) {
   return scans;
 }
 
-std::uint64_t estimate_memory_bytes(std::size_t k, std::uint64_t block_rows) {
-  const std::uint64_t words = block_rows / 64;
-  const std::uint64_t per_scan = words * 8 + (words + 1) * 4 + 200 * 1024;
-  return k * per_scan + k * k * sizeof(PairCounts);
-}
-
 namespace {
 
 MemorizedRows open_rows(const ScanEntry& s, double min_score) {

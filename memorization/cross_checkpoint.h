@@ -18,8 +18,9 @@
 // is counted with AND+popcount (TBB-parallel over pairs; integer counts, so the result does not
 // depend on the thread count). Memory: about k * (block_rows/8 + block_rows/16 + 200 KiB) bytes for
 // k scans in a group (bitset, per-word prefix counts, gzip reader), plus the delta-encoded
-// `memorized_indices` of CSV-less scans; independent of the number of memorized rows otherwise.
-// estimate_memory_bytes() gives the bound.
+// `memorized_indices` of CSV-less scans, plus the document: k(k-1)/2 pair entries per group (about
+// 2 KiB each); independent of the number of memorized rows otherwise.
+// memorization/analysis_memory.h gives the estimate and the refusal.
 //
 // Output (analysis_json): see harness `analyze --help` and memorization/README.md. With
 // dedup_counts: one more byte per block row (the row's bucket) and one stream.
@@ -59,9 +60,6 @@ struct ScanEntry {
 // The scans under `root`, sorted by (data, model, step, revision). Throws DataError when a
 // memorization.json is malformed.
 std::vector<ScanEntry> find_scans(const std::filesystem::path& root);
-
-// Bytes analyze_scans needs at most for a group of `k` scans (excluding CSV-less scans' lists).
-std::uint64_t estimate_memory_bytes(std::size_t k, std::uint64_t block_rows);
 
 // The analysis document (format "pythia-harness memorization-analysis v1").
 nlohmann::ordered_json analyze_scans(const std::vector<ScanEntry>& scans, const AnalysisOptions& opt);

@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstring>
+#include <stdexcept>
+#include <algorithm>
 #include <limits>
 #include <memory>
 
@@ -235,6 +237,69 @@ TokenStatsFile read_token_stats_file(const std::filesystem::path& path) {
     for (int t = 0; t < out.continuation_len; ++t) out.stats.push_back(stat_at(r + 8 + kStatBytes * static_cast<std::size_t>(t)));
   }
   return out;
+}
+
+namespace {
+
+std::string file_prefix(int P, int L, std::uint64_t begin, std::uint64_t end) {
+  const std::string h = header_json(P, L, begin, end).dump();
+  std::string s(kMagic, sizeof kMagic);
+  put(s, static_cast<std::uint32_t>(h.size()));
+  return s + h;
+}
+
+std::string range_text(std::uint64_t begin, std::uint64_t end) {
+  return "[" + std::to_string(begin) + ", " + std::to_string(end) + ")";
+}
+
+}  // namespace
+
+void merge_token_stats_files(const std::vector<TokenStatsPart>& parts, int P, int L, const std::filesystem::path& out) {
+  if (parts.empty()) throw std::invalid_argument("merge_token_stats_files: no parts");
+  const std::size_t record = 8 + kStatBytes * static_cast<std::size_t>(L);
+  std::vector<data::MappedFile> files;
+  for (std::size_t k = 0; k < parts.size(); ++k) {  // check every part before writing anything
+    const TokenStatsPart& part = parts[k];
+    if (k > 0 && part.row_begin != parts[k - 1].row_end) {
+      throw DataError(part.path.string(), "rows " + range_text(part.row_begin, part.row_end) +
+                                              " do not continue the previous part's " +
+                                              range_text(parts[k - 1].row_begin, parts[k - 1].row_end));
+    }
+    data::MappedFile f(part.path);
+    const auto* p = reinterpret_cast<const unsigned char*>(f.bytes().data());
+    const std::string want = file_prefix(P, L, part.row_begin, part.row_end);
+    if (f.size() < want.size() || std::memcmp(p, want.data(), want.size()) != 0) {
+      throw DataError(part.path.string(), "header is not the one a scan of rows " +
+                                              range_text(part.row_begin, part.row_end) + " with prefix_len " +
+                                              std::to_string(P) + ", continuation_len " + std::to_string(L) +
+                                              " writes (another format, configuration or shard)");
+    }
+    const std::uint64_t rows = part.row_end - part.row_begin;
+    if (f.size() != want.size() + rows * record) {
+      throw DataError(part.path.string(), "size " + std::to_string(f.size()) + " does not match " +
+                                              std::to_string(rows) + " rows of " + std::to_string(record) + " bytes");
+    }
+    for (std::uint64_t i = 0; i < rows; ++i) {
+      const auto index = get<std::uint64_t>(p + want.size() + i * record);
+      if (index != part.row_begin + i) {
+        throw DataError(part.path.string(), "record " + std::to_string(i) + " holds row " + std::to_string(index) +
+                                                ", expected " + std::to_string(part.row_begin + i));
+      }
+    }
+    files.push_back(std::move(f));
+  }
+  data::AtomicFile w(out);
+  w.write(file_prefix(P, L, parts.front().row_begin, parts.back().row_end));
+  constexpr std::size_t kChunk = 1u << 20;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    const std::size_t skip = file_prefix(P, L, parts[k].row_begin, parts[k].row_end).size();
+    const auto bytes = files[k].bytes().subspan(skip);
+    for (std::size_t at = 0; at < bytes.size(); at += kChunk) {
+      const auto n = std::min(kChunk, bytes.size() - at);
+      w.write(std::string_view(reinterpret_cast<const char*>(bytes.data()) + at, n));
+    }
+  }
+  w.commit();
 }
 
 }  // namespace pythia::memorization

@@ -97,4 +97,20 @@ struct TokenStatsFile {
 };
 TokenStatsFile read_token_stats_file(const std::filesystem::path& path);
 
+// One shard's memorization_token_stats.bin and the rows its scan covered.
+struct TokenStatsPart {
+  std::filesystem::path path;
+  std::uint64_t row_begin = 0, row_end = 0;
+};
+
+// `pythia-harness merge`: writes to `out` (atomically) the file one scan of rows
+// [parts.front().row_begin, parts.back().row_end) writes, from the files of consecutive shards
+// (parts in row order, each range starting where the previous one ends): the header of that range,
+// then every part's records, streamed (no part is held in memory). Checks every part first: its
+// header must be byte-equal to the one a scan of its rows with `prefix_len`/`continuation_len`
+// writes (same format version, P, L, row range), its size must match, and its records must hold
+// each row of its range once in increasing order. DataError naming the part's file otherwise.
+void merge_token_stats_files(const std::vector<TokenStatsPart>& parts, int prefix_len, int continuation_len,
+                             const std::filesystem::path& out);
+
 }  // namespace pythia::memorization

@@ -85,6 +85,11 @@ std::string heatmap(const json& group) {
       s += "<text x=\"" + std::to_string(margin - 4) + "\" y=\"" +
            std::to_string(top + cell * static_cast<int>(i) + cell / 2 + 4) + "\" text-anchor=\"end\">" +
            html_escape(label_of(cps[i])) + "</text>\n";
+      // column i's label, read downwards below the matrix
+      const std::string x = std::to_string(margin + cell * static_cast<int>(i) + cell / 2 - 4);
+      const std::string y = std::to_string(top + cell * static_cast<int>(k) + 6);
+      s += "<text x=\"" + x + "\" y=\"" + y + "\" transform=\"rotate(90 " + x + " " + y + ")\">" +
+           html_escape(label_of(cps[i])) + "</text>\n";
     }
   }
   // colour scale

@@ -28,8 +28,8 @@ void write_memorized_evals(const std::filesystem::path& path, const std::vector<
   }
 }
 
-std::vector<MemorizedEvalRow> read_memorized_evals(const std::filesystem::path& path) {
-  std::vector<MemorizedEvalRow> rows;
+void for_each_memorized_eval(const std::filesystem::path& path,
+                             const std::function<void(std::int64_t line, const MemorizedEvalRow&)>& fn) {
   try {
     data::for_each_jsonl(path, [&](std::int64_t line, const nlohmann::json& j) {
       const std::string where = path.string() + ":" + std::to_string(line);
@@ -48,11 +48,16 @@ std::vector<MemorizedEvalRow> read_memorized_evals(const std::filesystem::path& 
           r.tokens.push_back(t.get<std::int64_t>());
         }
       }
-      rows.push_back(std::move(r));
+      fn(line, r);
     });
   } catch (const DataError& e) {
     throw ResultsFileError(e.what());
   }
+}
+
+std::vector<MemorizedEvalRow> read_memorized_evals(const std::filesystem::path& path) {
+  std::vector<MemorizedEvalRow> rows;
+  for_each_memorized_eval(path, [&](std::int64_t, const MemorizedEvalRow& r) { rows.push_back(r); });
   return rows;
 }
 

@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,9 @@ void write_memorized_evals(const std::filesystem::path& path, const std::vector<
 
 // Reads such a file; rows in file order (duplicates kept: the comparison uses sets).
 std::vector<MemorizedEvalRow> read_memorized_evals(const std::filesystem::path& path);
+// The same, streamed: fn(line_number, row) for every row in file order (shard merge: millions of rows).
+void for_each_memorized_eval(const std::filesystem::path& path,
+                             const std::function<void(std::int64_t line, const MemorizedEvalRow&)>& fn);
 
 // Our memorized set against theirs. Set semantics (duplicate indices count once).
 struct MemorizedSetComparison {

@@ -5,37 +5,21 @@
 // the model).
 #include <gtest/gtest.h>
 
-#include <filesystem>
+#include "tests/eval/request_golden.h"
 
-#include "data/jsonl_reader.h"
-#include "eval/evaluator.h"
-#include "model/tokenizer.h"
-#include "tasks/registry.h"
-
-namespace fs = std::filesystem;
 using namespace pythia;
 using namespace pythia::eval;
+using request_golden::ints;
+using request_golden::tokenizer;
 
 namespace {
-
-const fs::path kFix = fs::path(PYTHIA_FIXTURES_DIR);
-
-const model::Tokenizer& tokenizer() {
-  static const model::Tokenizer tok =
-      model::Tokenizer::from_file(kFix / "tokenizer/20B_tokenizer.json.gz");
-  return tok;
-}
 
 class RequestIds : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(RequestIds, MatchLmEval) {
   const std::string name = GetParam();
-  auto task = tasks::make_task(name);
-  task->load(kFix / "tasks", std::nullopt);
-  const EncodeFn enc = [](std::string_view s) { return tokenizer().encode(s); };
-  const auto records = prepare_requests(*task, enc, 2048, 0);
-  const auto golden =
-      data::read_jsonl(kFix / "golden/tasks/pythia-tiny" / (name + ".requests.jsonl.gz"));
+  const auto [records, golden] = request_golden::load_requests(
+      name, 0, request_golden::kFix / "golden/tasks/pythia-tiny" / (name + ".requests.jsonl.gz"));
   ASSERT_EQ(records.size(), golden.size());
   std::size_t same = 0, shown = 0, windows = 0, separate_same = 0, loglik = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {
@@ -43,20 +27,20 @@ TEST_P(RequestIds, MatchLmEval) {
     const auto& g = golden[i];
     bool ok = g["doc_id"].get<std::int64_t>() == rec.request.doc_id && g["idx"].get<int>() == rec.request.idx;
     if (rec.request.type == tasks::RequestType::kLoglikelihood) {
-      ok = ok && g["context_ids"].get<std::vector<int>>() == std::vector<int>(rec.scored.tokens.context_ids.begin(), rec.scored.tokens.context_ids.end()) &&
-           g["continuation_ids"].get<std::vector<int>>() == std::vector<int>(rec.scored.tokens.continuation_ids.begin(), rec.scored.tokens.continuation_ids.end()) &&
+      ok = ok && g["context_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.context_ids) &&
+           g["continuation_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.continuation_ids) &&
            g["truncated_left"].get<int>() == rec.scored.tokens.truncated_left;
       // v0.3 / hf-causal encoded the continuation separately (spec §1.4): same ids here?
       ++loglik;
       separate_same += tokenizer().encode(rec.request.continuation) == rec.scored.tokens.continuation_ids;
     } else {
-      ok = ok && g["token_ids"].get<std::vector<int>>() == std::vector<int>(rec.token_ids.begin(), rec.token_ids.end());
+      ok = ok && g["token_ids"].get<std::vector<int>>() == ints(rec.token_ids);
       ok = ok && g["windows"].size() == rec.windows.size();
       for (std::size_t w = 0; ok && w < rec.windows.size(); ++w, ++windows) {
         const auto& gw = g["windows"][w];
         const auto& t = rec.windows[w].tokens;
-        ok = gw["context_ids"].get<std::vector<int>>() == std::vector<int>(t.context_ids.begin(), t.context_ids.end()) &&
-             gw["continuation_ids"].get<std::vector<int>>() == std::vector<int>(t.continuation_ids.begin(), t.continuation_ids.end());
+        ok = gw["context_ids"].get<std::vector<int>>() == ints(t.context_ids) &&
+             gw["continuation_ids"].get<std::vector<int>>() == ints(t.continuation_ids);
       }
     }
     if (ok) {

@@ -8,40 +8,21 @@
 
 #include <filesystem>
 
-#include "data/jsonl_reader.h"
-#include "eval/evaluator.h"
-#include "model/tokenizer.h"
-#include "tasks/fewshot.h"
-#include "tasks/registry.h"
+#include "tests/eval/request_golden.h"
 
 namespace fs = std::filesystem;
 using namespace pythia;
-using namespace pythia::eval;
+using request_golden::ints;
 
 namespace {
-
-const fs::path kFix = fs::path(PYTHIA_FIXTURES_DIR);
-
-const model::Tokenizer& tokenizer() {
-  static const model::Tokenizer tok =
-      model::Tokenizer::from_file(kFix / "tokenizer/20B_tokenizer.json.gz");
-  return tok;
-}
-
-std::vector<int> ints(const std::vector<Token>& v) { return {v.begin(), v.end()}; }
 
 class FewshotRequests : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FewshotRequests, MatchLmEvalFiveShot) {
   const std::string name = GetParam();
-  const fs::path gfile = kFix / "golden/tasks-5shot/requests" / (name + ".requests.jsonl.gz");
+  const fs::path gfile = request_golden::kFix / "golden/tasks-5shot/requests" / (name + ".requests.jsonl.gz");
   ASSERT_TRUE(fs::exists(gfile)) << gfile;
-  auto task = tasks::make_task(name);
-  task->load(kFix / "tasks", std::nullopt);
-  tasks::apply_fewshot(*task, 5, kFix / "tasks");
-  const EncodeFn enc = [](std::string_view s) { return tokenizer().encode(s); };
-  const auto records = prepare_requests(*task, enc, 2048, 0);
-  const auto golden = data::read_jsonl(gfile);
+  const auto [records, golden] = request_golden::load_requests(name, 5, gfile);
   ASSERT_EQ(records.size(), golden.size());
   std::size_t same_text = 0, same_ids = 0, shown = 0, truncated = 0;
   for (std::size_t i = 0; i < records.size(); ++i) {

@@ -1,4 +1,4 @@
-// The demo suite end to end, as `DEMO=1 harness/quickstart.sh` runs it: memorize sweep over
+// The demo suite end to end, as `harness/quickstart.sh` runs it by default: memorize sweep over
 // tests/fixtures/demo-pythia, dedup-count, analyze --dedup-counts, report. Checks the properties the
 // suite exists to show: memorization does not fall with training, the last checkpoint memorizes
 // something, and the most duplicated rows are memorized at a higher rate than the unique ones.

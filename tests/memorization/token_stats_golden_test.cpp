@@ -1,8 +1,9 @@
 // Token statistics (memorization/token_stats.h) against the reference in
-// tests/fixtures/golden/token_stats/ (tests/reference/token_stats_reference.py: a float32 torch
-// GPT-NeoX forward checked against transformers' goldens to 1.1e-6): mini-pythia step12 and step36,
-// 6 memmap rows x 32 continuation positions, through MemorizationScanner::score (the same pass that
-// scores), and end to end through `memorize --token-stats`.
+// tests/fixtures/golden/token_stats/ (tests/reference/token_stats_reference.py: the float32 torch
+// GPT-NeoX forward of tests/reference/gptneox_torch.py, checked against transformers' goldens to
+// 1.7e-6): mini-pythia step12 and step36, 6 memmap rows x 32 continuation positions, through
+// MemorizationScanner::score (the same pass that scores), and end to end through
+// `memorize --token-stats`.
 //
 // Tolerances, derived from the float32 agreement of two engines' logits, eps = 1e-4 absolute
 // (shared/golden/pythia-tiny/README.md "Expect float32 logits to agree to about 1e-4"):

@@ -34,6 +34,7 @@ TEST(AnalysisHtml, HeatmapCellsTooltipsAndPlots) {
   const std::size_t k0 = a["groups"][0]["checkpoints"].size(), k1 = a["groups"][1]["checkpoints"].size();
   EXPECT_EQ(count(h, "<figure class=\"analysis-heatmap\">"), 2u);
   EXPECT_EQ(count(h, "</title></rect>"), k0 * k0 + k1 * k1);  // one cell (with tooltip) per pair
+  EXPECT_EQ(count(h, "transform=\"rotate(90 "), k0 + k1);      // one column label per checkpoint
   EXPECT_EQ(count(h, "<figure class=\"analysis-trajectory\">"), 4u);
   EXPECT_EQ(count(h, "<figure class=\"analysis-duplicates\">"), 2u);
   // The first pair's tooltip carries its counts from the document.
