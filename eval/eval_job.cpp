@@ -106,7 +106,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
 
   const std::string model_args = "pretrained=" + model_name +
                                  (revision.empty() ? "" : ",revision=" + revision) +
-                                 ",dtype=float32";
+                                 ",dtype=float32" + (o.compute == "fp32" ? "" : ",compute=" + o.compute);
   run.config = {
       {"model", model_name},
       {"model_args", model_args},
@@ -128,6 +128,10 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
         {"max_length", lm.max_positions()},
         {"date", static_cast<double>(std::time(nullptr))}}},
   };
+  if (o.compute != "fp32") {
+    run.config["compute"] = o.compute;
+    run.config["backend"] = lm.backend();
+  }
   const nlohmann::json file =
       o.format == results::ResultsLayout::kPythiaV0 ? results::to_pythia_v0(run) : results::to_lm_eval_v04(run);
   results::write_json_atomic(out_dir / "results.json", file);

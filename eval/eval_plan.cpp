@@ -14,12 +14,14 @@ void EvalPlan::validate() const {
 }
 
 nlohmann::ordered_json EvalPlan::to_json() const {
-  return {{"tasks", tasks},
+  nlohmann::ordered_json j = {{"tasks", tasks},
           {"limit", limit ? nlohmann::ordered_json(*limit) : nlohmann::ordered_json(nullptr)},
           {"data_dir", data_dir.string()},
           {"format", results::to_string(format)},
           {"bootstrap_iters", bootstrap_iters},
           {"log_samples", log_samples}};
+  if (compute != "fp32") j["compute"] = compute;
+  return j;
 }
 
 }  // namespace pythia::eval

@@ -25,10 +25,15 @@ struct EvalPlan {
   bool log_samples = false;                  // also samples_<task>.jsonl and docs_<task>.jsonl
   results::ResultsLayout format = results::ResultsLayout::kLmEvalV04;
   std::int64_t bootstrap_iters = 100000;     // lm-eval default; 0 = no bootstrap stderrs
+  // "fp32" (exact) or "bf16" (the model computes its large products in bf16: model/gpt_neox.h
+  // Compute). Only a label here: the caller passes a model that computes so; results.json then
+  // says compute=bf16 in model_args and config (nothing is added for fp32).
+  std::string compute = "fp32";
 
   // Throws UsageError: no tasks, an unknown task, limit < 1, bootstrap_iters < 0, no data_dir.
   void validate() const;
-  // tasks, limit, data_dir, format, bootstrap_iters, log_samples. Not output (where, not what).
+  // tasks, limit, data_dir, format, bootstrap_iters, log_samples, and compute when not fp32.
+  // Not output (where, not what).
   nlohmann::ordered_json to_json() const;
 };
 

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <sys/wait.h>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -202,6 +204,29 @@ TEST(Bf16Screen, ReCheckRule) {
   EXPECT_DOUBLE_EQ(st.bound, kSafetyFactor * 2 * delta);
   EXPECT_DOUBLE_EQ(st.threshold, 0.0625 + st.bound);
   EXPECT_EQ(st.rows_screened, static_cast<std::uint64_t>(R));
+}
+
+}  // namespace
+
+namespace {
+
+// The command line: `memorize --compute bf16` writes the golden scores and records the screen;
+// an unknown --compute is a usage error (exit 2) before any model loads.
+TEST(Bf16ScreenGolden, MemorizeCommandLine) {
+  TempDir tmp("cli");
+  const std::string base = std::string(PYTHIA_HARNESS_BIN) + " memorize --model " + (kFix / "mini-pythia").string() +
+                           " --revision step12 --data " + (kFix / "mini-pile" / "document").string() +
+                           " --sequences-per-step 16 --no-progress --output " + tmp.path().string();
+  ASSERT_EQ(std::system((base + " --compute bf16 > /dev/null").c_str()), 0);
+  const fs::path dir = tmp.path() / "mini-pythia" / "step12";
+  EXPECT_EQ(pythia::data::read_whole_file(dir / kScoresCsv),
+            golden_body(kFix / "golden/mini-pythia/memorization_step12.csv"));
+  const auto j = nlohmann::json::parse(read_text(dir / kMemorizationJson));
+  EXPECT_EQ(j["run"]["bf16_screen"]["compute"], "bf16");
+  EXPECT_EQ(j["run"]["bf16_screen"]["rows_screened"], 192);
+  EXPECT_NE(j["compute"]["backend"].get<std::string>().find("bf16 compute"), std::string::npos);
+  const int rc = std::system((base + " --compute fp16 > /dev/null 2>&1").c_str());
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 2) << rc;
 }
 
 }  // namespace
