@@ -215,7 +215,7 @@ TEST(MemoryCheck, Bf16CopyBytesIsWhatMakeBf16WeightsAllocates) {
     EXPECT_EQ(bf16_copy_bytes(m->config()), make_bf16_weights(m->weights()).bytes()) << name;
   }
   ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
-  // pythia-12b: 2 bytes per matrix parameter (its shapes are multiples of 64): ~23.6 GB.
+  // pythia-12b: 2 bytes per matrix parameter (its shapes are multiples of 64): 23.2 GB.
   NeoxConfig c;
   c.hidden_size = 5120;
   c.intermediate_size = 20480;
@@ -242,7 +242,7 @@ TEST(MemoryCheck, RefusalNamesTheBf16Copies) {
 
 // memorize --batch-size 1 on a pythia-12b-shaped folder whose sparse weights leave ~3 GB of this
 // machine spare: fp32 passes the check (the load then fails on the all-zero file); --compute bf16
-// (+ 23.6 GB of bf16 copies) is refused before loading, naming the copies.
+// (+ 23.2 GB of bf16 copies) is refused before loading, naming the copies.
 TEST(MemoryCheck, MemorizeBf16CountsItsCopies) {
   ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
   const auto avail = available_memory();
