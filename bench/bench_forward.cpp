@@ -15,8 +15,13 @@
 // sgemm rate: `threads` concurrent single-threaded cblas_sgemm calls (how the model uses BLAS);
 // matmul_packed rates with fp32 and fp16 panels.
 //
+// --bf16-compute adds "bf16c": the last weight type's model computing its large products in bf16
+// (gpt_neox.h Compute::kBf16; not bit-identical to fp32), and matmul_bf16 rates in the GEMM table,
+// each next to the measured peak of its instruction (bench/peak_flops.h).
+//
 // Usage: bench_forward [--quick] [--reps N] [--models 70m,160m,410m,1b,1.4b] [--threads 1,2]
-//                      [--weights f32,f16,bf16] [--only gemm|score64|score2048|memorize]
+//                      [--weights f32,f16,bf16] [--bf16-compute]
+//                      [--only gemm|score64|score2048|memorize]
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
@@ -33,6 +38,8 @@
 
 #include "harness/threading.h"
 #include "bench/bench_common.h"
+#include "bench/peak_flops.h"
+#include "model/gemm_bf16.h"
 #include "model/float16.h"
 #include "model/gemm.h"
 #include "model/gpt_neox.h"
@@ -83,6 +90,25 @@ double sgemm_rate(const Shape& s, int threads, int reps) {
       for (int c = 0; c < calls; ++c)
         pythia::model::sgemm_nt(s.M, s.N, s.K, 1.0f, A[static_cast<std::size_t>(i)].data(), s.K,
                                 B.data(), s.K, 0.0f, C[static_cast<std::size_t>(i)].data(), s.N);
+    }, tbb::static_partitioner());
+  });
+  return flop * calls / t / 1e9;
+}
+
+// GFLOP/s of `threads` concurrent matmul_bf16 calls of one shape (bf16 compute).
+double bf16_rate(const Shape& s, int threads, int reps) {
+  std::vector<std::vector<float>> A(static_cast<std::size_t>(threads)), C(A.size());
+  const std::vector<float> B(static_cast<std::size_t>(s.N) * s.K, 0.01f);
+  const pythia::model::Bf16Weight P{pythia::model::PackedWeight(B.data(), s.N, s.K)};
+  for (auto& a : A) a.assign(static_cast<std::size_t>(s.M) * s.K, 0.02f);
+  for (auto& c : C) c.assign(static_cast<std::size_t>(s.M) * s.N, 0.0f);
+  const double flop = 2.0 * s.M * s.N * s.K * threads;
+  const int calls = std::max(1, static_cast<int>(2e10 / (2.0 * s.M * s.N * s.K)));
+  const double t = time_it(reps, [&] {
+    tbb::parallel_for(0, threads, [&](int i) {
+      for (int c = 0; c < calls; ++c)
+        pythia::model::matmul_bf16(s.M, A[static_cast<std::size_t>(i)].data(), s.K, P, nullptr,
+                                   C[static_cast<std::size_t>(i)].data(), s.N);
     }, tbb::static_partitioner());
   });
   return flop * calls / t / 1e9;
@@ -199,7 +225,7 @@ std::vector<float> logits_of(const GptNeox& m, const std::vector<Token>& ids) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  bool quick = false;
+  bool quick = false, bf16_compute = false;
   std::string only;  // gemm | score64 | score2048 | memorize (default: all)
   int reps = 3;
   std::vector<std::string> models = {"70m", "160m"};
@@ -207,10 +233,11 @@ int main(int argc, char** argv) {
   std::vector<PanelDType> weight_types = {PanelDType::kF32, PanelDType::kF16};
   const char* usage =
       "usage: bench_forward [--quick] [--reps N] [--models 70m,160m,410m,1b,1.4b] [--threads 1,2] "
-      "[--weights f32,f16,bf16] [--only gemm|score64|score2048|memorize]\n";
+      "[--weights f32,f16,bf16] [--bf16-compute] [--only gemm|score64|score2048|memorize]\n";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--quick") quick = true;
+    else if (a == "--bf16-compute") bf16_compute = true;
     else if (a == "--only" && i + 1 < argc) only = argv[++i];
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
     else if (a == "--models" && i + 1 < argc) models = pythia::bench::split_commas(argv[++i]);
@@ -275,6 +302,8 @@ int main(int argc, char** argv) {
     for (const auto d : weight_types) {
       mc.models.push_back(GptNeox::random(c, 1234, d, d == PanelDType::kF32 ? precision : d));
     }
+    if (bf16_compute)  // the last weight type's model, computing in bf16 (shares its weights)
+      mc.models.push_back(mc.models.back()->with_compute(pythia::model::Compute::kBf16));
     std::printf("pythia-%s shapes: weights", name.c_str());
     for (std::size_t i = 0; i < weight_types.size(); ++i)
       std::printf(" %s %.1f MB;", pythia::model::panel_dtype_name(weight_types[i]),
@@ -283,7 +312,7 @@ int main(int argc, char** argv) {
       const auto ids = random_sequences(1, 70, 3)[0];
       const auto ref = logits_of(*mc.models[0], ids);
       bool same = true;
-      for (std::size_t i = 1; i < mc.models.size(); ++i)
+      for (std::size_t i = 1; i < weight_types.size(); ++i)
         same = same && std::memcmp(ref.data(), logits_of(*mc.models[i], ids).data(), ref.size() * sizeof(float)) == 0;
       std::printf(" logits of a 70-token sequence bit-identical across types: %s", same ? "yes" : "NO");
     }
@@ -296,7 +325,7 @@ int main(int argc, char** argv) {
     std::string line;
     char buf[96];
     for (std::size_t i = 0; i < v.size(); ++i) {
-      std::snprintf(buf, sizeof buf, fmt, pythia::model::panel_dtype_name(weight_types[i]), v[i], unit);
+      std::snprintf(buf, sizeof buf, fmt, i < weight_types.size() ? pythia::model::panel_dtype_name(weight_types[i]) : "bf16c", v[i], unit);
       line += buf;
       if (i > 0 && v[0] > 0) {
         std::snprintf(buf, sizeof buf, " (%.2fx)", v[i] / v[0]);
@@ -309,6 +338,10 @@ int main(int argc, char** argv) {
   for (const int threads : thread_counts) {
     pythia::harness::ThreadSetup ts(threads);
     std::printf("=== threads %d ===\n", threads);
+    const double peak_fma = pythia::bench::peak_fma_gflops(threads);
+    const double peak_bf16 = pythia::bench::peak_dpbf16_gflops(threads);
+    std::printf("  measured peak: AVX-512 vfmadd231ps %.1f GFLOP/s, AVX512_BF16 vdpbf16ps %.1f GFLOP/s\n",
+                peak_fma, peak_bf16);
     const std::vector<Shape> shapes = {{"square-ish 2048x2048x512", 2048, 2048, 512},
                                        {"qkv 70m, 128-row chunk", 128, 1536, 512},
                                        {"fc 70m, 128-row chunk", 128, 2048, 512},
@@ -324,8 +357,16 @@ int main(int argc, char** argv) {
       if (ref_rate == 0.0) ref_rate = r;
       std::vector<double> rates;
       for (const auto d : weight_types) rates.push_back(packed_rate(s, threads, reps, d));
-      std::printf("  %-28s M=%5d N=%5d K=%4d : sgemm %6.1f GFLOP/s, matmul_packed %s\n", s.what,
+      std::printf("  %-28s M=%5d N=%5d K=%4d : sgemm %6.1f GFLOP/s, matmul_packed %s", s.what,
                   s.M, s.N, s.K, r, type_list(rates, "", " %s %6.1f%s").c_str());
+      if (bf16_compute) {
+        const double b = bf16_rate(s, threads, reps);
+        std::printf(", matmul_bf16 %6.1f (%.0f %% of vdpbf16ps peak; packed %s %.0f %% of fma peak)", b,
+                    peak_bf16 > 0 ? 100 * b / peak_bf16 : 0.0,
+                    pythia::model::panel_dtype_name(weight_types.back()),
+                    peak_fma > 0 ? 100 * rates.back() / peak_fma : 0.0);
+      }
+      std::printf("\n");
     }
     for (const auto& mc : cases) {
       const double f64 = flops_per_token(mc.cfg, 64), f2048 = flops_per_token(mc.cfg, 2048);

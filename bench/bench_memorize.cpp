@@ -19,8 +19,18 @@
 // forced pass plus logprob/rank/entropy of all 32 positions); "stats cost" = its CPU time over
 // the staged pass's (the job's default) -- the --token-stats overhead.
 //
+// Job table variants (--variants, same random model in each form, side by side):
+//   fp32w      weights held as fp32 panels (the pre-#11 layout), fp32 compute
+//   half       weights in fp16 panels widened in registers, fp32 compute (today's default;
+//              bit-identical to fp32w)
+//   bf16       --compute bf16: bf16 screen of every row + fp32 re-score of the rows whose margin
+//              is below tau + B (exact scores; "rechk" = rows re-scored). Random weights give
+//              near-uniform logits, so most rows are near ties and get re-scored: the worst case.
+//   bf16-only  the bf16 screen alone (NOT exact; the speed bf16 would give with no re-checks)
+// Models: 70m, 160m, 1.4b (pythia-1.4b shape: C 2048, 24 layers, I 8192; fp32w skipped there).
+//
 // Usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2] [--reps R]
-//                       [--no-job] [--no-scanner]
+//                       [--variants fp32w,half,bf16,bf16-only] [--no-job] [--no-scanner]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -45,6 +55,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <memory>
 #include <random>
 
 namespace {
@@ -205,6 +216,7 @@ int main(int argc, char** argv) {
   int rows = 64, batch = 64;
   std::vector<std::string> models = {"70m", "160m"};
   std::vector<int> thread_counts = {1, 2};
+  std::vector<std::string> variants = {"half"};
   int reps = 1;
   bool job = true, scanner_table = true;
   for (int i = 1; i < argc; ++i) {
@@ -213,6 +225,7 @@ int main(int argc, char** argv) {
     else if (a == "--batch" && i + 1 < argc) batch = std::max(1, std::atoi(argv[++i]));
     else if (a == "--models" && i + 1 < argc) models = pythia::bench::split_commas(argv[++i]);
     else if (a == "--reps" && i + 1 < argc) reps = std::max(1, std::atoi(argv[++i]));
+    else if (a == "--variants" && i + 1 < argc) variants = pythia::bench::split_commas(argv[++i]);
     else if (a == "--no-job") job = false;
     else if (a == "--no-scanner") scanner_table = false;
     else if (a == "--threads" && i + 1 < argc) {
@@ -220,7 +233,7 @@ int main(int argc, char** argv) {
       for (const auto& t : pythia::bench::split_commas(argv[++i])) thread_counts.push_back(std::atoi(t.c_str()));
     } else {
       std::fprintf(stderr, "usage: bench_memorize [--rows N] [--batch B] [--models 70m,160m] [--threads 1,2] "
-                           "[--reps R] [--no-job] [--no-scanner]\n");
+                           "[--reps R] [--variants fp32w,half,bf16,bf16-only] [--no-job] [--no-scanner]\n");
       return 2;
     }
   }
@@ -228,12 +241,14 @@ int main(int argc, char** argv) {
   std::printf("bench_memorize  commit %s  CPU %s\nBLAS: %s\n",
               pythia::bench::git_commit().c_str(),
               pythia::bench::cpu_model().c_str(), pythia::model::blas_config().c_str());
-  std::printf("%d rows of tests/fixtures/mini-pile (real text), batch %d, random weights, fp32\n\n", rows, batch);
+  std::printf("%d rows of tests/fixtures/mini-pile (real text), batch %d, random weights (fp16-rounded)\n\n", rows, batch);
 
   const fs::path tmp = fs::temp_directory_path() / ("bench_memorize_" + std::to_string(::getpid()));
   std::printf("seq/cpu-s = sequences per CPU-second of this process (robust to other load on a shared\n"
               "machine); seq/s x threads / (seq/cpu-s) = the cores actually obtained.\n\n");
-  if (job) std::printf("%-6s %-8s %-15s %10s %10s %11s\n", "model", "threads", "mode", "seq/s", "seconds", "seq/cpu-s");
+  if (job)
+    std::printf("%-6s %-10s %-8s %-15s %10s %10s %11s %6s\n", "model", "variant", "threads", "mode", "seq/s",
+                "seconds", "seq/cpu-s", "rechk");
   for (const auto& name : models) {
     NeoxConfig c;  // pythia-70m's shape by default
     if (name == "160m") {
@@ -241,13 +256,27 @@ int main(int argc, char** argv) {
       c.num_hidden_layers = 12;
       c.num_attention_heads = 12;
       c.intermediate_size = 3072;
+    } else if (name == "1.4b") {
+      c.hidden_size = 2048;
+      c.num_hidden_layers = 24;
+      c.num_attention_heads = 16;
+      c.intermediate_size = 8192;
     } else if (name != "70m") {
-      std::fprintf(stderr, "unknown model %s (70m, 160m)\n", name.c_str());
+      std::fprintf(stderr, "unknown model %s (70m, 160m, 1.4b)\n", name.c_str());
       return 2;
     }
-    const auto lm = GptNeox::random(c, 1234);
+    using pythia::model::PanelDType;
+    const auto lm = GptNeox::random(c, 1234, PanelDType::kF16);  // the "half" model
+    auto has = [&](const char* v) { return std::find(variants.begin(), variants.end(), v) != variants.end(); };
+    std::unique_ptr<GptNeox> fp32w, bf;
+    if (has("fp32w") && name != "1.4b") fp32w = GptNeox::random(c, 1234, PanelDType::kF32, PanelDType::kF16);
+    if (has("bf16") || has("bf16-only")) bf = lm->with_compute(pythia::model::Compute::kBf16);
     for (const int threads : job ? thread_counts : std::vector<int>{}) {
       pythia::harness::ThreadSetup ts(threads);
+      for (const std::string& variant : variants) {
+      const GptNeox* run_lm = variant == "fp32w" ? fp32w.get() : variant == "half" ? lm.get() : bf.get();
+      const GptNeox* exact = variant == "bf16" ? lm.get() : nullptr;
+      if (run_lm == nullptr) continue;
       for (const bool memorized_only : {false, true}) {
         pythia::memorization::ScanPlan o;
         o.data = std::string(PYTHIA_SOURCE_DIR) + "/tests/fixtures/mini-pile/document";
@@ -260,12 +289,14 @@ int main(int argc, char** argv) {
         o.progress = false;
         fs::remove_all(tmp);
         const double cpu0 = cpu_seconds();
-        const auto s = pythia::memorization::run_memorize_job(*lm, "pythia-" + name, "bench", o);
+        const auto s = pythia::memorization::run_memorize_job(*run_lm, "pythia-" + name, "bench", o, nullptr, exact);
         const double cpu = cpu_seconds() - cpu0;
-        std::printf("%-6s %-8d %-15s %10.2f %10.2f %11.2f\n", name.c_str(), threads,
+        std::printf("%-6s %-10s %-8d %-15s %10.2f %10.2f %11.2f %6llu\n", name.c_str(), variant.c_str(), threads,
                     memorized_only ? "memorized-only" : "exact", static_cast<double>(s.rows_computed) / s.seconds,
-                    s.seconds, static_cast<double>(s.rows_computed) / cpu);
+                    s.seconds, static_cast<double>(s.rows_computed) / cpu,
+                    static_cast<unsigned long long>(s.rows_rechecked));
         std::fflush(stdout);
+      }
       }
     }
     if (scanner_table) scanner_comparison(*lm, name, rows, batch, thread_counts, reps);

@@ -109,7 +109,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
 
   const std::string model_args = "pretrained=" + model_name +
                                  (revision.empty() ? "" : ",revision=" + revision) +
-                                 ",dtype=float32";
+                                 ",dtype=float32" + (o.compute == "fp32" ? "" : ",compute=" + o.compute);
   run.config = {
       {"model", model_name},
       {"model_args", model_args},
@@ -132,6 +132,10 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
         {"date", static_cast<double>(std::time(nullptr))}}},
   };
   if (identity != nullptr) run.identity = *identity;
+  if (o.compute != "fp32") {
+    run.config["compute"] = o.compute;
+    run.config["backend"] = lm.backend();
+  }
   if (o.format == results::ResultsLayout::kPythiaV0) {
     results::write_ordered_json_atomic(
         out_dir / o.results_file_name(model_name, revision, results::v03_num_fewshot(run)),

@@ -30,6 +30,7 @@ nlohmann::ordered_json EvalPlan::to_json() const {
           {"log_samples", log_samples}};
   if (num_fewshot > 0) j["num_fewshot"] = num_fewshot;
   if (published_names) j["published_names"] = true;  // absent when off: older signatures hold
+  if (compute != "fp32") j["compute"] = compute;
   return j;
 }
 

@@ -30,12 +30,17 @@ struct EvalPlan {
   bool published_names = false;
   std::int64_t bootstrap_iters = 100000;     // lm-eval default; 0 = no bootstrap stderrs
   int num_fewshot = 0;                       // lm-eval --num_fewshot (tasks/fewshot.h), seed 1234
+  // "fp32" (exact) or "bf16" (the model computes its large products in bf16: model/gpt_neox.h
+  // Compute). Only a label here: the caller passes a model that computes so; results.json then
+  // says compute=bf16 in model_args and config (nothing is added for fp32).
+  std::string compute = "fp32";
 
   // Throws UsageError: no tasks, an unknown task, limit < 1, bootstrap_iters < 0, no data_dir,
   // num_fewshot < 0, published_names without the pythia-v0 format.
   void validate() const;
-  // tasks, limit, data_dir, format, bootstrap_iters, log_samples, num_fewshot when > 0 and
-  // published_names when set (so older identities are unchanged). Not output (where, not what).
+  // tasks, limit, data_dir, format, bootstrap_iters, log_samples, num_fewshot when > 0,
+  // published_names when set, and compute when not fp32 (so older identities are unchanged). Not
+  // output (where, not what).
   nlohmann::ordered_json to_json() const;
   // The results file name inside results::run_dir(output, model, revision): results.json, or with
   // published_names results::published_eval_file_name(model, step, num_fewshot). Throws

@@ -4,6 +4,7 @@
 
 #include "data/error.h"
 #include "harness/cli_util.h"
+#include "harness/compute_option.h"
 #include "harness/commands.h"
 #include "eval/eval_job.h"
 #include "harness/eval_flags.h"
@@ -39,11 +40,20 @@ int run_eval(const Args& args) {
                      "tokenizer.json (plain or .gz) of the GPT-NeoX-20B tokenizer (default: the "
                      "model folder's tokenizer.json)");
   add_eval_options(desc, o);
+  std::string compute = "fp32";
+  add_compute_option(desc, compute,
+                     "For eval, bf16 numbers differ from fp32 within a measured tolerance (like HF "
+                     "with a bf16 dtype; model/README.md) and results.json says compute=bf16");
   if (!parse_or_help(args, desc)) return 0;
   if (mo.threads < 0) throw UsageError("--threads must be >= 0");
-  const eval::EvalPlan plan = to_eval_plan(o);  // every flag checked before the model loads
+  const model::Compute compute_kind = parse_compute_flag(compute);
+  eval::EvalPlan plan = to_eval_plan(o);  // every flag checked before the model loads
+  plan.compute = model::compute_name(compute_kind);
   const ThreadSetup threads(mo.threads);
-  const LoadedModel lm = load_model_from_options(mo, eval::EvalPlan::workload(threads.threads()));
+  model::Workload work = eval::EvalPlan::workload(threads.threads());
+  work.bf16_copies = compute_kind == model::Compute::kBf16;
+  LoadedModel lm = load_model_from_options(mo, work);
+  if (compute_kind != model::Compute::kFp32) lm.model = with_compute_checked(lm, compute_kind);
   const model::Tokenizer tok = model::Tokenizer::from_file(
       tokenizer_path.empty() ? model::Tokenizer::locate(lm.dir) : std::filesystem::path(tokenizer_path));
   const results::EvalRun run = eval::run_eval_job(*lm.model, tok, lm.name, lm.revision, plan, &lm.identity);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <ctime>
 #include <memory>
@@ -20,6 +21,7 @@
 #include "data/indexed_dataset.h"
 #include "data/progress.h"
 #include "data/sha256.h"
+#include "memorization/bf16_screen.h"
 #include "memorization/data_checksums.h"
 #include "memorization/journal.h"
 #include "memorization/scanner.h"
@@ -219,7 +221,9 @@ std::shared_ptr<Block> read_block(const data::IndexedDataset& ds, std::uint64_t 
 }
 
 // Step 4: read -> score -> journal over the missing blocks. Returns the rows computed.
-std::uint64_t scan_rows(const MemorizationScanner& scanner, const data::IndexedDataset& ds,
+// Scanner: MemorizationScanner, or ScreenedScanner (bf16 screen + exact re-score).
+template <typename Scanner>
+std::uint64_t scan_rows(const Scanner& scanner, const data::IndexedDataset& ds,
                         MemorizationJournal& journal, const std::vector<std::pair<std::uint64_t, std::uint64_t>>& todo,
                         const std::string& label, bool show_progress, TokenStatsJournal* stats_journal) {
   const int W = scanner.config().window();
@@ -314,15 +318,20 @@ ScanSummary write_scores(const MemorizationJournal& journal, const ScanMeta& met
 
 MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& model_name,
                                  const std::string& revision, const ScanPlan& p,
-                                 const results::ModelIdentity* identity) {
+                                 const results::ModelIdentity* identity, const model::CausalLm* exact) {
   const auto t0 = std::chrono::steady_clock::now();
   const std::string started = utc_now();
   p.validate();
+  if (exact != nullptr && p.token_stats) {
+    throw UsageError("--token-stats needs the fp32 logits of every position of every row; "
+                     "it cannot be combined with --compute bf16 (use --compute fp32)");
+  }
   const data::IndexedDataset ds(p.data);
   const ScanTarget t = resolve_target(lm, model_name, revision, p, ds);
   fs::create_directories(t.out_dir);
   ScanMeta meta = describe_scan(lm, model_name, t, p, ds);
   if (identity != nullptr) meta.identity = *identity;
+  if (exact != nullptr) meta.backend = "screen: " + lm.backend() + "; exact re-score: " + exact->backend();
   const std::string config_text = resume_config(meta, t, p).dump();
   const std::string config_sha = sha256_hex(config_text);
 
@@ -349,11 +358,38 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
   // when logits do not depend on how a sequence is split into forward() calls. CausalLm does not
   // promise that in general; models that do say so (GptNeox: tests/model/split_invariance_test.cpp).
   if (lm.forward_is_split_invariant()) scan.stage_ends = default_stage_ends(p.prefix_len, p.continuation_len);
-  const MemorizationScanner scanner(lm, scan);
+  const std::string label = "memorize " + model_name + "/" + t.revision;
+  J screen_json = nullptr;
   std::unique_ptr<TokenStatsJournal> stats_journal;
   if (p.token_stats) stats_journal = std::make_unique<TokenStatsJournal>(t.out_dir / kTokenStatsPartial, p.continuation_len);
-  summary.rows_computed = scan_rows(scanner, ds, journal, todo, "memorize " + model_name + "/" + t.revision,
-                                    p.progress, stats_journal.get());
+  if (exact == nullptr) {
+    const MemorizationScanner scanner(lm, scan);
+    summary.rows_computed = scan_rows(scanner, ds, journal, todo, label, p.progress, stats_journal.get());
+  } else {
+    // bf16 screen: delta calibrated on this slice's first rows (the same rows on a resume,
+    // whatever the batch size), then every row screened, the close ones re-scored exactly.
+    double delta = 0.0;
+    const std::uint64_t n_cal = std::min<std::uint64_t>(kCalibrationRows, t.hi - t.lo);
+    if (!todo.empty() && n_cal > 0) {
+      const auto cal = read_block(ds, t.lo, t.lo + n_cal, scan.window(), lm.vocab_size());
+      delta = max_logit_deviation(lm, *exact, cal->windows, p.prefix_len, p.continuation_len);
+    }
+    const ScreenedScanner scanner(lm, *exact, scan, p.tau, delta, n_cal);
+    summary.rows_computed = scan_rows(scanner, ds, journal, todo, label, p.progress, nullptr);
+    const ScreenStats st = scanner.stats();
+    summary.rows_rechecked = st.rows_rechecked;
+    summary.screen_bound = st.bound;
+    summary.screen_max_deviation = st.max_deviation;
+    auto num = [](double v) { return std::isfinite(v) ? J(v) : J("inf"); };
+    screen_json = {{"compute", "bf16"},
+                   {"calibration_rows", st.calibration_rows},
+                   {"max_logit_deviation", num(st.max_deviation)},
+                   {"safety_factor", kSafetyFactor},
+                   {"bound", num(st.bound)},
+                   {"recheck_below_margin", num(st.threshold)},
+                   {"rows_screened", st.rows_screened},
+                   {"rows_rechecked", st.rows_rechecked}};
+  }
 
   const ScanSummary s = write_scores(journal, meta, t, p, stats_journal.get());
   if (p.memorized_evals) {  // the published layout: index + the row's first P+L tokens
@@ -366,7 +402,7 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
     out.commit();
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  const J run = {{"threads", tbb::this_task_arena::max_concurrency()},
+  J run = {{"threads", tbb::this_task_arena::max_concurrency()},
                  {"batch_size", p.batch_size},
                  {"shard", p.shard ? J(std::to_string(p.shard->index) + "/" + std::to_string(p.shard->count)) : J(nullptr)},
                  {"shard_source", p.shard ? J(p.shard->source) : J(nullptr)},
@@ -376,6 +412,7 @@ MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& m
                  {"host", host_name()},
                  {"blas", model::blas_config()},
                  {"config_sha256", config_sha}};
+  if (!screen_json.is_null()) run["bf16_screen"] = screen_json;
   const J timing = {{"started_utc", started},
                     {"finished_utc", utc_now()},
                     {"seconds", summary.seconds},

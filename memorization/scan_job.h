@@ -42,13 +42,22 @@ struct MemorizeSummary {
   std::uint64_t rows_computed = 0;           // rows scored by this call
   double seconds = 0.0;
   bool already_complete = false;             // the folder already held this exact result
+  // bf16 screen only (exact != nullptr): rows re-scored by the exact model in this call, B, delta.
+  std::uint64_t rows_rechecked = 0;
+  double screen_bound = 0.0, screen_max_deviation = 0.0;
 };
 
 // REQUIRES: lm outlives the call; plan.validate() passes. `revision` "" is written as "main".
 // `identity` (results/model_identity.h): recorded in memorization.json, and its weights_sha256 is
 // part of the resume configuration (a folder scanned with other weights is refused); null = unknown.
+// `exact` (optional): when given, `lm` is a fast approximate model (bf16 compute) that screens
+// every row and `exact` re-scores the rows whose decision margin is too small to trust
+// (memorization/bf16_screen.h), so the scores equal an `exact` scan; memorization.json records
+// the calibration and the re-scored row count under run.bf16_screen. UsageError with
+// plan.token_stats (statistics need fp32 logits at every position).
 MemorizeSummary run_memorize_job(const model::CausalLm& lm, const std::string& model_name,
                                  const std::string& revision, const ScanPlan& plan,
-                                 const results::ModelIdentity* identity = nullptr);
+                                 const results::ModelIdentity* identity = nullptr,
+                                 const model::CausalLm* exact = nullptr);
 
 }  // namespace pythia::memorization

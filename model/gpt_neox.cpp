@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "model/gemm.h"
+#include "model/gemm_bf16.h"
 #include "model/memory_check.h"
 #include "model/tensor_store.h"
 
@@ -76,6 +77,14 @@ void parallel_tasks(int n_tasks, const F& f) {
                     tbb::simple_partitioner());
 }
 
+// One product with a weight: in bf16 when its bf16 copy `b` is given (bf16 compute), else the
+// exact fp32 GEMM.
+void linear(int n, const float* X, int ldx, const PackedWeight& w, const Bf16Weight* b,
+            const float* bias, float* Y, int ldy) {
+  if (b != nullptr) matmul_bf16(n, X, ldx, *b, bias, Y, ldy);
+  else matmul_packed(n, X, ldx, w, bias, Y, ldy);
+}
+
 std::string layer_tag(int l) {
   char buf[16];
   std::snprintf(buf, sizeof buf, "layer%02d", l);
@@ -85,14 +94,19 @@ std::string layer_tag(int l) {
 }  // namespace
 
 GptNeox::GptNeox(NeoxConfig config, NeoxWeights weights)
+    : GptNeox(std::move(config), std::make_shared<const NeoxWeights>(std::move(weights)), nullptr) {}
+
+GptNeox::GptNeox(NeoxConfig config, std::shared_ptr<const NeoxWeights> weights,
+                 std::shared_ptr<const Bf16NeoxWeights> bf16)
     : config_(std::move(config)),
       weights_(std::move(weights)),
+      bf16_(std::move(bf16)),
       rotary_(config_.rotary_dim(), config_.rotary_emb_base, config_.max_position_embeddings),
       // modeling_gpt_neox.py: norm_factor = head_size ** -0.5 (a Python double, used as alpha).
       attn_scale_(static_cast<float>(std::pow(static_cast<double>(config_.head_dim()), -0.5))),
       pool_(std::make_unique<ScratchPool>()) {
   if (config_.rotary_dim() % 2 != 0) throw std::invalid_argument("GptNeox: odd rotary_dim");
-  if (weights_.layers.size() != static_cast<std::size_t>(config_.num_hidden_layers))
+  if (weights_->layers.size() != static_cast<std::size_t>(config_.num_hidden_layers))
     throw std::invalid_argument("GptNeox: layer count does not match the config");
   const int C = config_.hidden_size, I = config_.intermediate_size, V = config_.vocab_size;
   auto check = [](const PackedWeight& w, int n, int k, const char* what) {
@@ -105,7 +119,7 @@ GptNeox::GptNeox(NeoxConfig config, NeoxWeights weights)
     if (v.size() != static_cast<std::size_t>(n))
       throw std::invalid_argument(std::string("GptNeox: vector ") + what + " has the wrong size");
   };
-  for (const NeoxLayerWeights& lw : weights_.layers) {
+  for (const NeoxLayerWeights& lw : weights_->layers) {
     check(lw.qkv, 3 * C, C, "qkv");
     check(lw.dense, C, C, "dense");
     check(lw.fc, I, C, "fc");
@@ -119,10 +133,10 @@ GptNeox::GptNeox(NeoxConfig config, NeoxWeights weights)
     check_vec(lw.fc_b, I, "fc_b");
     check_vec(lw.proj_b, C, "proj_b");
   }
-  check(weights_.embed_out, V, C, "embed_out");
-  check_vec(weights_.final_ln_w, C, "final_ln_w");
-  check_vec(weights_.final_ln_b, C, "final_ln_b");
-  if (weights_.embed_in.rows() != V || weights_.embed_in.cols() != C)
+  check(weights_->embed_out, V, C, "embed_out");
+  check_vec(weights_->final_ln_w, C, "final_ln_w");
+  check_vec(weights_->final_ln_b, C, "final_ln_b");
+  if (weights_->embed_in.rows() != V || weights_->embed_in.cols() != C)
     throw std::invalid_argument("GptNeox: embed_in has the wrong shape");
 }
 
@@ -189,7 +203,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
   Buffer qkv = make_buffer(TC * 3), h4 = make_buffer(static_cast<std::size_t>(T) * I);
 
   for (int t = 0; t < T; ++t)
-    weights_.embed_in.row(tokens[static_cast<std::size_t>(t)], x.get() + static_cast<std::size_t>(t) * C);
+    weights_->embed_in.row(tokens[static_cast<std::size_t>(t)], x.get() + static_cast<std::size_t>(t) * C);
   if (hook) hook("embed_in", T, C, x.get());
 
   const int n_row_chunks = (T + kRowChunk - 1) / kRowChunk;
@@ -200,7 +214,9 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       (static_cast<std::size_t>((P + T + PackedWeight::kPanel - 1) / PackedWeight::kPanel) * PackedWeight::kPanel * D +
        static_cast<std::size_t>((D + PackedWeight::kPanel - 1) / PackedWeight::kPanel) * PackedWeight::kPanel * (P + T)));
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
-    const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
+    const NeoxLayerWeights& lw = weights_->layers[static_cast<std::size_t>(l)];
+    const Bf16LayerWeights* bl = bf16_ ? &bf16_->layers[static_cast<std::size_t>(l)] : nullptr;
+    auto b16 = [bl](Bf16Weight Bf16LayerWeights::*f) { return bl ? &(bl->*f) : nullptr; };
     float* kc = cache.k(l);
     float* vc = cache.v(l);
 
@@ -211,7 +227,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       float* q = qkv.get() + static_cast<std::size_t>(r0) * C3;
       layer_norm(n, C, x.get() + static_cast<std::size_t>(r0) * C, C, lw.ln1_w.data(),
                  lw.ln1_b.data(), eps, ln, C);
-      matmul_packed(n, ln, C, lw.qkv, lw.qkv_b.data(), q, C3);
+      linear(n, ln, C, lw.qkv, b16(&Bf16LayerWeights::qkv), lw.qkv_b.data(), q, C3);
       for (int i = 0; i < n; ++i) {
         const int pos = P + r0 + i;
         float* row = q + static_cast<std::size_t>(i) * C3;
@@ -262,16 +278,16 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       float* a = tmp.get() + off;   // attention output
       float* m = att.get() + off;   // attention heads, then ln2, then mlp output
       float* hr = h4.get() + static_cast<std::size_t>(r0) * I;
-      matmul_packed(n, m, C, lw.dense, lw.dense_b.data(), a, C);
+      linear(n, m, C, lw.dense, b16(&Bf16LayerWeights::dense), lw.dense_b.data(), a, C);
       if (cf.use_parallel_residual) {
         layer_norm(n, C, xr, C, lw.ln2_w.data(), lw.ln2_b.data(), eps, m, C);
       } else {
         for (std::size_t i = 0; i < nC; ++i) a[i] = a[i] + xr[i];  // attn_output + residual
         layer_norm(n, C, a, C, lw.ln2_w.data(), lw.ln2_b.data(), eps, m, C);
       }
-      matmul_packed(n, m, C, lw.fc, lw.fc_b.data(), hr, I);
+      linear(n, m, C, lw.fc, b16(&Bf16LayerWeights::fc), lw.fc_b.data(), hr, I);
       gelu_inplace(hr, static_cast<std::size_t>(n) * I);
-      matmul_packed(n, hr, I, lw.proj, lw.proj_b.data(), m, C);
+      linear(n, hr, I, lw.proj, b16(&Bf16LayerWeights::proj), lw.proj_b.data(), m, C);
       if (cf.use_parallel_residual) {
         for (std::size_t i = 0; i < nC; ++i) xr[i] = (m[i] + a[i]) + xr[i];  // mlp + attn + x
       } else {
@@ -282,7 +298,7 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
   }
 
   if (hook) {
-    layer_norm(T, C, x.get(), C, weights_.final_ln_w.data(), weights_.final_ln_b.data(), eps,
+    layer_norm(T, C, x.get(), C, weights_->final_ln_w.data(), weights_->final_ln_b.data(), eps,
                tmp.get(), C);
     hook("final_layer_norm", T, C, tmp.get());
   }
@@ -299,10 +315,10 @@ void GptNeox::forward_with_hook(std::span<const Token> tokens, KvCache& cache,
       for (int i = 0; i < n; ++i) {
         const int row = logit_rows[static_cast<std::size_t>(k0 + i)];
         layer_norm(1, C, x.get() + static_cast<std::size_t>(row) * C, C,
-                   weights_.final_ln_w.data(), weights_.final_ln_b.data(), eps,
+                   weights_->final_ln_w.data(), weights_->final_ln_b.data(), eps,
                    fin + static_cast<std::size_t>(i) * C, C);
       }
-      matmul_packed(n, fin, C, weights_.embed_out, nullptr, logits, V);
+      linear(n, fin, C, weights_->embed_out, bf16_ ? &bf16_->embed_out : nullptr, nullptr, logits, V);
       for (int i = 0; i < n; ++i)
         sink(logit_rows[static_cast<std::size_t>(k0 + i)],
              std::span<const float>(logits + static_cast<std::size_t>(i) * V,
@@ -340,12 +356,14 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
   Buffer qkv = make_buffer(BC * 3), h4 = make_buffer(static_cast<std::size_t>(B) * I);
 
   for (int b = 0; b < B; ++b)
-    weights_.embed_in.row(tokens[static_cast<std::size_t>(b)], x.get() + static_cast<std::size_t>(b) * C);
+    weights_->embed_in.row(tokens[static_cast<std::size_t>(b)], x.get() + static_cast<std::size_t>(b) * C);
 
   for (int l = 0; l < cf.num_hidden_layers; ++l) {
-    const NeoxLayerWeights& lw = weights_.layers[static_cast<std::size_t>(l)];
+    const NeoxLayerWeights& lw = weights_->layers[static_cast<std::size_t>(l)];
+    const Bf16LayerWeights* bl = bf16_ ? &bf16_->layers[static_cast<std::size_t>(l)] : nullptr;
+    auto b16 = [bl](Bf16Weight Bf16LayerWeights::*f) { return bl ? &(bl->*f) : nullptr; };
     layer_norm(B, C, x.get(), C, lw.ln1_w.data(), lw.ln1_b.data(), eps, ln.get(), C);
-    matmul_packed(B, ln.get(), C, lw.qkv, lw.qkv_b.data(), qkv.get(), C3);
+    linear(B, ln.get(), C, lw.qkv, b16(&Bf16LayerWeights::qkv), lw.qkv_b.data(), qkv.get(), C3);
     for (int b = 0; b < B; ++b) {
       KvCache& cache = *caches[static_cast<std::size_t>(b)];
       const int pos = cache.length(), cap = cache.capacity();
@@ -370,16 +388,16 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
                     cache.v(l) + static_cast<std::size_t>(h) * cap * D,
                     att.get() + static_cast<std::size_t>(b) * C + h * D, scratch.data());
     });
-    matmul_packed(B, att.get(), C, lw.dense, lw.dense_b.data(), a.get(), C);
+    linear(B, att.get(), C, lw.dense, b16(&Bf16LayerWeights::dense), lw.dense_b.data(), a.get(), C);
     if (cf.use_parallel_residual) {
       layer_norm(B, C, x.get(), C, lw.ln2_w.data(), lw.ln2_b.data(), eps, ln.get(), C);
     } else {
       for (std::size_t i = 0; i < BC; ++i) a[i] = a[i] + x[i];
       layer_norm(B, C, a.get(), C, lw.ln2_w.data(), lw.ln2_b.data(), eps, ln.get(), C);
     }
-    matmul_packed(B, ln.get(), C, lw.fc, lw.fc_b.data(), h4.get(), I);
+    linear(B, ln.get(), C, lw.fc, b16(&Bf16LayerWeights::fc), lw.fc_b.data(), h4.get(), I);
     gelu_inplace(h4.get(), static_cast<std::size_t>(B) * I);
-    matmul_packed(B, h4.get(), I, lw.proj, lw.proj_b.data(), att.get(), C);
+    linear(B, h4.get(), I, lw.proj, b16(&Bf16LayerWeights::proj), lw.proj_b.data(), att.get(), C);
     if (cf.use_parallel_residual) {
       for (std::size_t i = 0; i < BC; ++i) x[i] = (att[i] + a[i]) + x[i];
     } else {
@@ -387,12 +405,13 @@ void GptNeox::decode(std::span<const Token> tokens, std::span<KvCache* const> ca
     }
   }
 
-  layer_norm(B, C, x.get(), C, weights_.final_ln_w.data(), weights_.final_ln_b.data(), eps,
+  layer_norm(B, C, x.get(), C, weights_->final_ln_w.data(), weights_->final_ln_b.data(), eps,
              ln.get(), C);
   for (int b0 = 0; b0 < B; b0 += kLogitChunk) {
     const int n = std::min(kLogitChunk, B - b0);
     auto buf = pool_->take(static_cast<std::size_t>(n) * V);
-    matmul_packed(n, ln.get() + static_cast<std::size_t>(b0) * C, C, weights_.embed_out, nullptr,
+    linear(n, ln.get() + static_cast<std::size_t>(b0) * C, C, weights_->embed_out,
+           bf16_ ? &bf16_->embed_out : nullptr, nullptr,
                   buf.data(), V);
     parallel_tasks(n, [&](int i) {
       sink(b0 + i, std::span<const float>(buf.data() + static_cast<std::size_t>(i) * V,
@@ -413,7 +432,26 @@ std::unique_ptr<GptNeox> load_gpt_neox(const std::filesystem::path& checkpoint_d
 }
 
 std::string GptNeox::backend() const {
+  if (bf16_)
+    return std::string("cpu bf16 compute (") + bf16_isa_name(bf16_isa()) +
+           "), fp32 layer norm/attention/residual (" + gemm_isa_name(gemm_isa()) + ")";
   return std::string("cpu fp32, packed GEMM (") + gemm_isa_name(gemm_isa()) + ")";
+}
+
+std::unique_ptr<GptNeox> GptNeox::with_compute(Compute c) const {
+  std::shared_ptr<const Bf16NeoxWeights> b;
+  if (c == Compute::kBf16)
+    b = bf16_ ? bf16_ : std::make_shared<const Bf16NeoxWeights>(make_bf16_weights(*weights_));
+  return std::unique_ptr<GptNeox>(new GptNeox(config_, weights_, std::move(b)));
+}
+
+const char* compute_name(Compute c) { return c == Compute::kBf16 ? "bf16" : "fp32"; }
+
+bool parse_compute(const std::string& name, Compute* out) {
+  if (name == "fp32") *out = Compute::kFp32;
+  else if (name == "bf16") *out = Compute::kBf16;
+  else return false;
+  return true;
 }
 
 }  // namespace pythia::model

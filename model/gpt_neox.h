@@ -19,16 +19,27 @@
 // (another fixed order), so forward() and decode() of the same token agree to ~1e-6, not bitwise.
 // Row chunks (kRowChunk), attention chunks (kAttnChunk) and logit chunks (kLogitChunk) only bound
 // memory and form TBB tasks.
+//
+// Compute (`--compute`): kFp32 (default) is the above, every value exact fp32 arithmetic on the
+// (exactly widened) stored weights. kBf16 (with_compute): the five large products of each
+// forward (QKV, attention dense, MLP fc and proj, embed_out) run in bf16 x bf16 -> fp32
+// (gemm_bf16.h: weights rounded to bf16 once, activations rounded per call); embeddings,
+// LayerNorm, RoPE, q·k and p·v attention products, softmax, GELU, biases and the residual stream
+// stay fp32. Deterministic per bf16 ISA (same bits on AVX512_BF16 and the portable path) and
+// position-invariant like fp32, but NOT equal to fp32: logits differ (measured in
+// tests/model/bf16_compute_test.cpp and model/README.md).
 #pragma once
 
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
 #include "model/causal_lm.h"
 #include "model/gemm.h"
+#include "model/gemm_bf16_weights.h"
 #include "model/kernels.h"
 #include "model/memory_check.h"
 #include "model/neox_config.h"
@@ -41,6 +52,12 @@ namespace pythia::model {
 // (for every row of the call). Names match the HF hooks of the goldens' hidden_len0007_*.f32.
 using ActivationHook =
     std::function<void(std::string_view name, int rows, int cols, const float* data)>;
+
+// Arithmetic of the large products (see header comment).
+enum class Compute { kFp32, kBf16 };
+// "fp32" | "bf16"; parse returns false on anything else.
+const char* compute_name(Compute c);
+bool parse_compute(const std::string& name, Compute* out);
 
 class GptNeox final : public CausalLm {
  public:
@@ -65,14 +82,20 @@ class GptNeox final : public CausalLm {
                                          PanelDType storage, PanelDType precision);
 
   const NeoxConfig& config() const { return config_; }
-  const NeoxWeights& weights() const { return weights_; }
+  const NeoxWeights& weights() const { return *weights_; }
+  Compute compute() const { return bf16_ ? Compute::kBf16 : Compute::kFp32; }
+  // The same model computing with `c`, SHARING this model's weights (they live as long as either
+  // model); kBf16 adds bf16 copies of the matrices (gemm_bf16_weights.h, ~2 bytes per parameter;
+  // made once and shared by later calls on the result). kFp32 on a bf16 model gives the exact model.
+  std::unique_ptr<GptNeox> with_compute(Compute c) const;
 
   int vocab_size() const override { return config_.vocab_size; }
   int max_positions() const override { return config_.max_position_embeddings; }
   KvCache make_cache(int capacity) const override;
   // Every product has a fixed per-element order (tests/model/split_invariance_test.cpp).
   bool forward_is_split_invariant() const override { return true; }
-  // "cpu fp32, packed GEMM (<isa>)": the GEMM ISA in use (model/gemm.h gemm_isa()).
+  // "cpu fp32, packed GEMM (<isa>)": the GEMM ISA in use (model/gemm.h gemm_isa()); with bf16
+  // compute "cpu bf16 compute (<bf16 isa>), fp32 layer norm/attention/residual (<isa>)".
   std::string backend() const override;
 
   // See CausalLm::forward. Throws std::invalid_argument on a token id outside [0, vocab_size),
@@ -91,11 +114,14 @@ class GptNeox final : public CausalLm {
 
  private:
   class ScratchPool;
+  GptNeox(NeoxConfig config, std::shared_ptr<const NeoxWeights> weights,
+          std::shared_ptr<const Bf16NeoxWeights> bf16);
   void check_cache(const KvCache& cache, int n_new) const;
   void check_token(Token t) const;
 
   NeoxConfig config_;
-  NeoxWeights weights_;  // matrices packed for matmul_packed in the checkpoint's dtype
+  std::shared_ptr<const NeoxWeights> weights_;  // packed in the checkpoint's dtype
+  std::shared_ptr<const Bf16NeoxWeights> bf16_;  // null: fp32 compute
   RotaryTable rotary_;
   float attn_scale_;
   std::unique_ptr<ScratchPool> pool_;  // reusable scratch buffers (thread-safe), not model state

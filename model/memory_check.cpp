@@ -167,14 +167,26 @@ std::uint64_t kv_cache_bytes(const NeoxConfig& c, const Workload& w) {
          static_cast<std::uint64_t>(positions) * static_cast<std::uint64_t>(w.sequences);
 }
 
+std::uint64_t bf16_copy_bytes(const NeoxConfig& c) {
+  const auto panel = [](std::uint64_t n, std::uint64_t k) { return (n + 63) / 64 * 64 * ((k + 1) / 2 * 2) * 2; };
+  const std::uint64_t C = static_cast<std::uint64_t>(c.hidden_size);
+  const std::uint64_t I = static_cast<std::uint64_t>(c.intermediate_size);
+  const std::uint64_t layer = panel(3 * C, C) + panel(C, C) + panel(I, C) + panel(C, I);
+  return static_cast<std::uint64_t>(c.num_hidden_layers) * layer +
+         panel(static_cast<std::uint64_t>(c.vocab_size), C);
+}
+
 void check_memory_fits(const fs::path& dir, std::uint64_t weight_bytes, const MemoryLimit& limit,
-                       std::uint64_t kv_bytes, const std::string& kv_what) {
-  const std::uint64_t need = estimate_resident_bytes(weight_bytes) + kv_bytes;
+                       std::uint64_t kv_bytes, const std::string& kv_what, std::uint64_t bf16_bytes) {
+  const std::uint64_t need = estimate_resident_bytes(weight_bytes) + kv_bytes + bf16_bytes;
   if (need <= limit.available) return;
   std::string kv;
   if (kv_bytes > 0)
     kv = " + " + gb(kv_bytes) + " of KV caches (" + kv_what +
          "; fewer --threads or a smaller --batch-size lower them)";
+  if (bf16_bytes > 0)
+    kv += " + " + gb(bf16_bytes) + " of bf16 copies of the matrices (--compute bf16; --compute fp32 "
+          "does without them)";
   throw DataError(dir.string(),
                   "this model needs about " + gb(need) + " of memory to load and run (" +
                       gb(weight_bytes) + " of weights, kept in their stored dtype, + 5 % + 512 MiB "
@@ -190,7 +202,8 @@ void check_memory_for_checkpoint(const fs::path& dir, const NeoxConfig& config, 
   if (weights == 0) return;
   const auto limit = available_memory();
   if (!limit) return;
-  check_memory_fits(dir, weights, *limit, kv_cache_bytes(config, work), work.what);
+  check_memory_fits(dir, weights, *limit, kv_cache_bytes(config, work), work.what,
+                    work.bf16_copies ? bf16_copy_bytes(config) : 0);
 }
 
 }  // namespace pythia::model

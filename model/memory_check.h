@@ -16,6 +16,9 @@
 // includes the checkpoint's own cached pages), lowered by any cgroup memory limit on the way from
 // this process's cgroup to the root (v2 memory.max, v1 memory.limit_in_bytes, minus the usage
 // that is not reclaimable file cache).
+// `--compute bf16` (Workload::bf16_copies) adds bf16 copies of the five large matrices of each
+// layer and embed_out (gemm_bf16_weights.h), ~2 bytes per matrix parameter on top of the weights:
+// an fp16 pythia-6.9b then needs 13.7 + 13.5 GB and is refused on a 24 GiB machine before loading.
 // PYTHIA_SKIP_MEMORY_CHECK=1 turns the check off (e.g. when swap or overcommit is meant to be
 // used); if nothing can be read (no /proc), the check passes.
 #pragma once
@@ -34,11 +37,18 @@ struct Workload {
   std::int64_t sequences = 0;  // KV caches allocated at once (all sequences in flight)
   std::int64_t positions = 0;  // capacity of each; 0 = the model's max_position_embeddings
   std::string what;            // how they arise, for the error, e.g. "memorize: 2 blocks x 64 rows"
+  bool bf16_copies = false;    // --compute bf16: bf16 copies of the matrices are held as well
 };
 
 // Bytes of the KV caches of `w` for a model of config c: sequences x positions x 2 (k, v) x
 // layers x hidden x 4.
 std::uint64_t kv_cache_bytes(const NeoxConfig& c, const Workload& w);
+
+// Bytes of the bf16 copies `--compute bf16` makes of a model of config c (Bf16NeoxWeights::bytes
+// of make_bf16_weights, computed from the shapes alone): per layer QKV (3C x C), dense (C x C),
+// fc (I x C), proj (C x I), and embed_out (V x C), each with its rows padded to 64 and its
+// columns to an even count, 2 bytes an element.
+std::uint64_t bf16_copy_bytes(const NeoxConfig& c);
 
 struct MemoryLimit {
   std::uint64_t available = 0;  // bytes this process may still use
@@ -62,12 +72,14 @@ std::uint64_t estimate_resident_bytes(std::uint64_t weight_bytes);
 // Throws DataError naming `dir` when estimate_resident_bytes(weight_bytes) + kv_bytes >
 // limit.available: "<dir>: this model needs about 25.5 GB of memory to load and run (23.8 GB of
 // weights ...) but only 22.0 GB is available (MemAvailable in /proc/meminfo); ...". When kv_bytes
-// > 0 the message names them and `kv_what`, and says which flags lower them.
+// > 0 the message names them and `kv_what`, and says which flags lower them; likewise `bf16_bytes`
+// (the bf16 copies of --compute bf16) are added and named.
 void check_memory_fits(const std::filesystem::path& dir, std::uint64_t weight_bytes,
                        const MemoryLimit& limit, std::uint64_t kv_bytes = 0,
-                       const std::string& kv_what = "");
+                       const std::string& kv_what = "", std::uint64_t bf16_bytes = 0);
 
-// checkpoint_weight_bytes + kv_cache_bytes(config, work) + available_memory + check_memory_fits,
+// checkpoint_weight_bytes + kv_cache_bytes(config, work) (+ bf16_copy_bytes(config) when
+// work.bf16_copies) + available_memory + check_memory_fits,
 // unless PYTHIA_SKIP_MEMORY_CHECK=1 or nothing could be read.
 void check_memory_for_checkpoint(const std::filesystem::path& dir, const NeoxConfig& config,
                                  const Workload& work = {});

@@ -4,7 +4,9 @@
 // (its config.json and a sparse weight file of its fp16 size) through load_gpt_neox and
 // `pythia-harness score` (exit 3); the KV caches a command declares (Workload) count too:
 // kv_cache_bytes agrees with what KvCache allocates, and `memorize` refuses a model whose
-// weights fit but whose --batch-size caches do not, naming them.
+// weights fit but whose --batch-size caches do not, naming them; `--compute bf16` counts its bf16
+// copies of the matrices (bf16_copy_bytes equals what make_bf16_weights allocates) and `memorize
+// --compute bf16` is refused before loading where the fp32 run passes the check.
 #include "model/memory_check.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +18,7 @@
 #include <string>
 
 #include "data/error.h"
+#include "model/gemm_bf16_weights.h"
 #include "model/gpt_neox.h"
 #include "model/kv_cache.h"
 #include "tests/test_util.h"
@@ -202,6 +205,63 @@ TEST(MemoryCheck, MemorizeCountsItsKvCaches) {
   const auto small = testing::run_harness_stderr(cmd + " --batch-size 1");
   EXPECT_NE(small.code, 0);
   EXPECT_EQ(small.out.find("needs about"), std::string::npos) << small.out;
+  fs::remove_all(dir);
+}
+
+TEST(MemoryCheck, Bf16CopyBytesIsWhatMakeBf16WeightsAllocates) {
+  ::setenv("PYTHIA_SKIP_MEMORY_CHECK", "1", 1);
+  for (const char* name : {"pythia-tiny", "mini-pythia/step1"}) {
+    const auto m = load_gpt_neox(fs::path(PYTHIA_FIXTURES_DIR) / name);
+    EXPECT_EQ(bf16_copy_bytes(m->config()), make_bf16_weights(m->weights()).bytes()) << name;
+  }
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  // pythia-12b: 2 bytes per matrix parameter (its shapes are multiples of 64): 23.2 GB.
+  NeoxConfig c;
+  c.hidden_size = 5120;
+  c.intermediate_size = 20480;
+  c.num_hidden_layers = 36;
+  c.vocab_size = 50688;
+  const std::uint64_t C = 5120, I = 20480;
+  EXPECT_EQ(bf16_copy_bytes(c), 2 * (36 * (4 * C * C + 2 * C * I) + 50688 * C));
+}
+
+TEST(MemoryCheck, RefusalNamesTheBf16Copies) {
+  const MemoryLimit limit{22'000'000'000, "MemAvailable in /proc/meminfo"};
+  EXPECT_NO_THROW(check_memory_fits("/m/6.9b", 13'700'000'000, limit, 0, "", 0));
+  try {
+    check_memory_fits("/m/6.9b", 13'700'000'000, limit, 0, "", 13'500'000'000);
+    FAIL() << "no error";
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    std::printf("%s\n", msg.c_str());
+    EXPECT_EQ(msg.rfind("/m/6.9b: this model needs about 28.4 GB", 0), 0u) << msg;
+    EXPECT_NE(msg.find("+ 13.5 GB of bf16 copies of the matrices (--compute bf16; --compute fp32 "
+                       "does without them)"), std::string::npos) << msg;
+  }
+}
+
+// memorize --batch-size 1 on a pythia-12b-shaped folder whose sparse weights leave ~3 GB of this
+// machine spare: fp32 passes the check (the load then fails on the all-zero file); --compute bf16
+// (+ 23.2 GB of bf16 copies) is refused before loading, naming the copies.
+TEST(MemoryCheck, MemorizeBf16CountsItsCopies) {
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  const auto avail = available_memory();
+  ASSERT_TRUE(avail.has_value());
+  const std::uint64_t margin = std::uint64_t{512} << 20, spare = 3'000'000'000;
+  if (avail->available < margin + spare + 1'000'000'000) GTEST_SKIP() << "too little memory to set up";
+  const fs::path dir = testing::fresh_temp_dir("bf16-refusal");
+  std::ofstream(dir / "config.json") << k12bConfig;
+  sparse_file(dir / "model.safetensors", (avail->available - margin - spare) * 20 / 21);
+  const std::string cmd = "memorize --model " + dir.string() + " --data " + (dir / "none").string() +
+                          " --start 0 --end 8 --batch-size 1 --output " + (dir / "out").string();
+  const auto fp32 = testing::run_harness_stderr(cmd);
+  EXPECT_NE(fp32.code, 0);
+  EXPECT_EQ(fp32.out.find("needs about"), std::string::npos) << fp32.out;
+  const auto bf16 = testing::run_harness_stderr(cmd + " --compute bf16");
+  std::printf("%s", bf16.out.c_str());
+  EXPECT_EQ(bf16.code, 3);
+  EXPECT_NE(bf16.out.find(dir.string() + ": this model needs about"), std::string::npos) << bf16.out;
+  EXPECT_NE(bf16.out.find("of bf16 copies of the matrices (--compute bf16"), std::string::npos) << bf16.out;
   fs::remove_all(dir);
 }
 
