@@ -112,6 +112,7 @@ int run_generate(const Args& args) {
   if (o.max_new_tokens < 0) throw UsageError("--max-new-tokens must be >= 0");
 
   ThreadSetup threads(o.model.threads);
+  check_tokenizer_path(o.io);
   const LoadedModel lm = load_model_from_options(
       o.model, model::Workload{1, 0, "generate: one sequence of up to max_position_embeddings positions"},
       /*with_identity=*/false);

@@ -88,12 +88,23 @@ int run_score(const Args& args) {
   if (o.batch_size < 1) throw UsageError("--batch-size must be >= 1");
 
   ThreadSetup threads(o.model.threads);
-  // KV caches at once: one long sequence (up to max_position_embeddings), or threads short ones of
-  // < kLongSequence positions (threads / 8 caches of 2048 positions, rounded up).
-  const LoadedModel lm = load_model_from_options(
-      o.model, model::Workload{1 + (threads.threads() + 7) / 8, 0,
-                               "score: one sequence of up to max_position_embeddings positions"},
-      /*with_identity=*/false);
+  check_tokenizer_path(o.io);
+  // KV caches at once: a sequence of >= kLongSequence positions alone, or up to `threads` shorter
+  // ones together; sized by the longest input sequence (a pre-pass; max_position_embeddings when
+  // the input is stdin), so a big model scoring short sequences is not refused for 2048-position
+  // caches it never allocates.
+  const std::int64_t longest = longest_sequence_bound(o.io.input);
+  model::Workload work;
+  if (longest > 0) {
+    const std::int64_t shorts = threads.threads() * std::min<std::int64_t>(longest, kLongSequence - 1);
+    work = {std::max<std::int64_t>(1, (shorts + longest - 1) / longest), longest,
+            "score: sequences of up to " + std::to_string(longest) + " positions (the longest input line), " +
+                std::to_string(threads.threads()) + " at once when short"};
+  } else {
+    work = {1 + (threads.threads() + 7) / 8, 0,
+            "score: one sequence of up to max_position_embeddings positions"};
+  }
+  const LoadedModel lm = load_model_from_options(o.model, work, /*with_identity=*/false);
   const model::CausalLm& m = *lm.model;
   const std::optional<model::Tokenizer> tok = load_text_tokenizer(o.io, lm.dir);
 

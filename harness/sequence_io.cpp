@@ -106,6 +106,34 @@ void for_each_sequence_block(const std::string& input, const model::Tokenizer* t
   if (!batch.empty()) fn(batch);
 }
 
+std::int64_t longest_sequence_bound(const std::string& input) {
+  if (input == "-") return 0;
+  std::int64_t longest = 0;
+  try {
+    data::LineReader reader(input);
+    std::string line;
+    while (reader.next(line)) {
+      if (blank(line)) continue;
+      const nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+      if (!j.is_object()) continue;
+      if (const auto ids = j.find("ids"); ids != j.end() && ids->is_array()) {
+        longest = std::max(longest, static_cast<std::int64_t>(ids->size()));
+      } else if (const auto text = j.find("text"); text != j.end() && text->is_string()) {
+        longest = std::max(longest, 5 * static_cast<std::int64_t>(text->get_ref<const std::string&>().size()));
+      }
+    }
+  } catch (const DataError&) {
+    return 0;  // unreadable: the real pass reports it
+  }
+  return longest;
+}
+
+void check_tokenizer_path(const SequenceIoOptions& o) {
+  if (o.tokenizer.empty()) return;
+  std::ifstream f(o.tokenizer, std::ios::binary);
+  if (!f) throw DataError(o.tokenizer, "cannot open the tokenizer file (--tokenizer)");
+}
+
 OutputFile::OutputFile(const std::string& path) : path_(path), out_(&std::cout) {
   if (path != "-") {
     file_.open(path, std::ios::binary | std::ios::trunc);

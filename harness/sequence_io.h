@@ -54,6 +54,17 @@ void require_input_output(const SequenceIoOptions& o);
 std::optional<model::Tokenizer> load_text_tokenizer(const SequenceIoOptions& o,
                                                     const std::filesystem::path& model_dir);
 
+// Upper bound on the token count of the longest sequence in `input`, for the memory check before a
+// model loads (a pre-pass over the file): "ids" lines count exactly; "text" lines as 5 x their
+// UTF-8 bytes (byte-level BPE gives at most one token per byte, and NFC normalisation multiplies a
+// string's bytes by at most 4.5). Lines that do not parse are skipped (the real pass reports
+// them). 0 when unknown: stdin, or a file that cannot be read.
+std::int64_t longest_sequence_bound(const std::string& input);
+
+// Throws DataError naming the file when --tokenizer was given but cannot be opened, so a wrong
+// path fails before a model spends minutes loading.
+void check_tokenizer_path(const SequenceIoOptions& o);
+
 // Reads lines in blocks of at most `block` sequences and calls fn(block) for each, in order.
 // `tokenizer` may be null (then {"text"} lines are an error saying to pass --tokenizer/--model).
 void for_each_sequence_block(const std::string& input, const model::Tokenizer* tokenizer,

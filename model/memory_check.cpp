@@ -160,7 +160,9 @@ std::uint64_t estimate_resident_bytes(std::uint64_t weight_bytes) {
 }
 
 std::uint64_t kv_cache_bytes(const NeoxConfig& c, const Workload& w) {
-  const std::int64_t positions = w.positions > 0 ? w.positions : c.max_position_embeddings;
+  // A cache never holds more than the model's positions (an input bound may exceed them).
+  const std::int64_t positions = w.positions > 0 ? std::min<std::int64_t>(w.positions, c.max_position_embeddings)
+                                                 : c.max_position_embeddings;
   if (w.sequences <= 0 || positions <= 0) return 0;
   return std::uint64_t{2} * static_cast<std::uint64_t>(c.num_hidden_layers) *
          static_cast<std::uint64_t>(c.hidden_size) * sizeof(float) *

@@ -35,13 +35,13 @@ namespace pythia::model {
 // The memory a run will use besides the weights, declared by the command that loads the model.
 struct Workload {
   std::int64_t sequences = 0;  // KV caches allocated at once (all sequences in flight)
-  std::int64_t positions = 0;  // capacity of each; 0 = the model's max_position_embeddings
+  std::int64_t positions = 0;  // capacity of each (at most max_position_embeddings); 0 = that maximum
   std::string what;            // how they arise, for the error, e.g. "memorize: 2 blocks x 64 rows"
   bool bf16_copies = false;    // --compute bf16: bf16 copies of the matrices are held as well
 };
 
-// Bytes of the KV caches of `w` for a model of config c: sequences x positions x 2 (k, v) x
-// layers x hidden x 4.
+// Bytes of the KV caches of `w` for a model of config c: sequences x min(positions,
+// max_position_embeddings) x 2 (k, v) x layers x hidden x 4.
 std::uint64_t kv_cache_bytes(const NeoxConfig& c, const Workload& w);
 
 // Bytes of the bf16 copies `--compute bf16` makes of a model of config c (Bf16NeoxWeights::bytes

@@ -156,6 +156,7 @@ TEST(MemoryCheck, KvCacheBytesIsWhatKvCacheAllocates) {
   EXPECT_EQ(kv_cache_bytes(c, Workload{1, 10, ""}), 2 * 3 * layer_bytes);
   EXPECT_EQ(kv_cache_bytes(c, Workload{5, 10, ""}), 5 * 2 * 3 * layer_bytes);
   EXPECT_EQ(kv_cache_bytes(c, Workload{1, 0, ""}), kv_cache_bytes(c, Workload{1, 16, ""}));  // 0: max
+  EXPECT_EQ(kv_cache_bytes(c, Workload{1, 100, ""}), kv_cache_bytes(c, Workload{1, 16, ""}));  // capped
   EXPECT_EQ(kv_cache_bytes(c, Workload{}), 0u);
   // pythia-6.9b: 1 MiB per position, so memorize's default 2 blocks x 64 rows x 64 positions is 8 GiB.
   NeoxConfig big;
@@ -205,6 +206,44 @@ TEST(MemoryCheck, MemorizeCountsItsKvCaches) {
   const auto small = testing::run_harness_stderr(cmd + " --batch-size 1");
   EXPECT_NE(small.code, 0);
   EXPECT_EQ(small.out.find("needs about"), std::string::npos) << small.out;
+  fs::remove_all(dir);
+}
+
+// score sizes its KV caches from the longest input line: on a pythia-12b-shaped folder whose
+// sparse weights leave ~3 GB spare, caches of 2048 positions (1.47 MB each at 12b's width; 2
+// threads: 2 x 3 GB) are refused when the input is stdin, while a 64-token input passes the check
+// (the load then fails on the all-zero file). A --tokenizer path that does not exist fails first,
+// before any loading.
+TEST(MemoryCheck, ScoreSizesItsCachesFromTheInput) {
+  ::unsetenv("PYTHIA_SKIP_MEMORY_CHECK");
+  const auto avail = available_memory();
+  ASSERT_TRUE(avail.has_value());
+  const std::uint64_t margin = std::uint64_t{512} << 20, spare = 3'000'000'000;
+  if (avail->available < margin + spare + 1'000'000'000) GTEST_SKIP() << "too little memory to set up";
+  const fs::path dir = testing::fresh_temp_dir("score-kv");
+  std::ofstream(dir / "config.json") << k12bConfig;
+  sparse_file(dir / "model.safetensors", (avail->available - margin - spare) * 20 / 21);
+  {
+    std::ofstream in(dir / "in.jsonl");
+    in << "{\"ids\": [";
+    for (int i = 0; i < 64; ++i) in << (i ? ", " : "") << i;
+    in << "]}\n";
+  }
+  const std::string base = "score --threads 2 --model " + dir.string() + " --output " + (dir / "out.jsonl").string();
+  const auto from_stdin = testing::run_harness_stderr(base + " --input - < " + (dir / "in.jsonl").string());
+  std::printf("%s", from_stdin.out.c_str());
+  EXPECT_EQ(from_stdin.code, 3);
+  EXPECT_NE(from_stdin.out.find("of KV caches (score: one sequence of up to max_position_embeddings"),
+            std::string::npos) << from_stdin.out;
+  const auto from_file = testing::run_harness_stderr(base + " --input " + (dir / "in.jsonl").string());
+  std::printf("%s", from_file.out.c_str());
+  EXPECT_NE(from_file.code, 0);
+  EXPECT_EQ(from_file.out.find("needs about"), std::string::npos) << from_file.out;
+  const auto bad_tok = testing::run_harness_stderr(base + " --input " + (dir / "in.jsonl").string() +
+                                                   " --tokenizer " + (dir / "nope.json").string());
+  EXPECT_EQ(bad_tok.code, 3);
+  EXPECT_NE(bad_tok.out.find((dir / "nope.json").string() + ": cannot open the tokenizer file"),
+            std::string::npos) << bad_tok.out;
   fs::remove_all(dir);
 }
 
