@@ -13,6 +13,7 @@
 #include "tasks/mmlu.h"
 
 #include <cmath>
+#include <map>
 #include <stdexcept>
 
 #include "data/error.h"
@@ -286,6 +287,37 @@ GroupValue aggregate_group(const std::vector<GroupMember>& members, bool weight_
     g.stderr_value = std::sqrt(pooled / static_cast<double>(dof) / static_cast<double>(g.size));
   }
   return g;
+}
+
+std::vector<results::GroupResult> mmlu_group_results(const std::vector<results::TaskResult>& tasks) {
+  std::map<std::string, const results::TaskResult*> by_name;
+  for (const auto& t : tasks) by_name[t.task] = &t;
+  std::vector<results::GroupResult> out;
+  for (const std::string g : {"mmlu_stem", "mmlu_other", "mmlu_social_sciences", "mmlu_humanities", "mmlu"}) {
+    std::vector<GroupMember> members;
+    for (const auto& leaf : mmlu_group_tasks(g)) {
+      const auto it = by_name.find(leaf);
+      if (it == by_name.end()) return {};  // not the whole group: lm-eval would not report it
+      const results::MetricValue* acc = nullptr;
+      for (const auto& m : it->second->metrics) {
+        if (m.name == "acc") acc = &m;
+      }
+      if (acc == nullptr) throw std::invalid_argument(leaf + " has no acc for the group " + g);
+      members.push_back({acc->value, acc->stderr_value, it->second->n_effective});
+    }
+    const GroupValue v = aggregate_group(members);
+    results::GroupResult r;
+    r.name = g;
+    r.alias = mmlu_group_alias(g);
+    r.version = "2";
+    r.subtasks = g == "mmlu" ? std::vector<std::string>{"mmlu_stem", "mmlu_other", "mmlu_social_sciences",
+                                                        "mmlu_humanities"}
+                             : mmlu_group_tasks(g);
+    r.sample_len = v.size;
+    r.metrics.push_back({"acc", v.value, v.stderr_value, true});
+    out.push_back(std::move(r));
+  }
+  return out;
 }
 
 }  // namespace pythia::tasks

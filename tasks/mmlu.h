@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "results/eval_results.h"
 #include "tasks/task.h"
 
 namespace pythia::tasks {
@@ -55,5 +56,12 @@ struct GroupValue {
 // stderr = pooled_sample_stderr sqrt(sum((n_i-1) s_i^2 n_i) / (sum n_i - k) / sum n_i) when every
 // member has one, else N/A. Throws std::invalid_argument for no members.
 GroupValue aggregate_group(const std::vector<GroupMember>& members, bool weight_by_size = true);
+
+// The lm-eval group rows of a run: every MMLU group (mmlu_stem, mmlu_other,
+// mmlu_social_sciences, mmlu_humanities, then mmlu) whose leaf subjects are all in `tasks`, with
+// `acc` aggregated by aggregate_group (weight_by_size), version "2", group_subtasks as lm-eval
+// logs them. Empty when the run lacks a subject. Throws std::invalid_argument if a subject has no
+// acc.
+std::vector<results::GroupResult> mmlu_group_results(const std::vector<results::TaskResult>& tasks);
 
 }  // namespace pythia::tasks

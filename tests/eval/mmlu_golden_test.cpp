@@ -113,6 +113,7 @@ TEST_P(MmluGroups, AggregationMatchesLmEval) {
   const auto& lm = eval_golden::load_model("pythia-tiny");
   const EncodeFn enc = [](std::string_view s) { return eval_golden::tokenizer().encode(s); };
   std::map<std::string, tasks::GroupMember> ours, theirs;
+  results::EvalRun run;
   for (const auto& t : subject_tasks()) {
     auto task = tasks::make_task(t);
     task->load(kFix / "tasks", limit);
@@ -120,6 +121,7 @@ TEST_P(MmluGroups, AggregationMatchesLmEval) {
     const auto ev = evaluate_task(*task, lm, enc, EvalSettings{});
     ASSERT_EQ(ev.result.metrics.size(), 1u);
     ours[t] = {ev.result.metrics[0].value, ev.result.metrics[0].stderr_value, ev.result.n_effective};
+    run.tasks.push_back(ev.result);
     const auto& r = gres["results"][t];
     theirs[t] = {r["acc,none"].get<double>(), r["acc_stderr,none"].get<double>(),
                  r["sample_len"].get<std::int64_t>()};
@@ -149,6 +151,26 @@ TEST_P(MmluGroups, AggregationMatchesLmEval) {
     std::printf("%d-shot %s: acc %.10g stderr %.10g (lm-eval %.10g, %.10g), %lld docs\n", shots,
                 g.c_str(), b.value, *b.stderr_value, want_acc, want_se,
                 static_cast<long long>(b.size));
+  }
+  // The rows our results file carries (mmlu_group_results -> to_lm_eval_v04) vs lm-eval's.
+  run.groups = tasks::mmlu_group_results(run.tasks);
+  ASSERT_EQ(run.groups.size(), 5u);
+  const auto file = results::to_lm_eval_v04(run);
+  EXPECT_EQ(file["group_subtasks"], gres["group_subtasks"]);
+  for (const auto& g : tasks::mmlu_group_names()) {
+    for (const char* where : {"groups", "results"}) {
+      const auto& got = file[where][g];
+      const auto& want = gres[where][g];
+      std::set<std::string> got_keys, want_keys;
+      for (const auto& [k, v] : got.items()) got_keys.insert(k);
+      for (const auto& [k, v] : want.items()) want_keys.insert(k);
+      EXPECT_EQ(got_keys, want_keys) << where << " " << g;
+      EXPECT_EQ(got["alias"], want["alias"]) << g;
+      EXPECT_EQ(got["sample_len"], want["sample_len"]) << g;
+      EXPECT_EQ(got["sample_count"], want["sample_count"]) << g;
+      EXPECT_NEAR(got["acc,none"].get<double>(), want["acc,none"].get<double>(), 1e-6) << g;
+    }
+    EXPECT_EQ(file["versions"][g], gres["versions"][g]) << g;
   }
   // The group structure lm-eval reports.
   for (const auto& g : tasks::mmlu_group_names()) {
