@@ -12,6 +12,7 @@
 #include "tests/eval/eval_golden_check.h"
 
 #include "tasks/mmlu.h"
+#include "tests/eval/request_golden_check.h"
 
 namespace {
 
@@ -22,8 +23,6 @@ std::vector<std::string> subject_tasks() {
   for (const auto& s : tasks::mmlu_subjects()) out.push_back(std::string("mmlu_") + s.name);
   return out;
 }
-
-std::vector<int> ints(const std::vector<Token>& v) { return {v.begin(), v.end()}; }
 
 struct ReqCase {
   std::string task;
@@ -45,30 +44,9 @@ TEST_P(MmluRequests, MatchLmEval) {
   tasks::apply_fewshot(*task, c.shots, kFix / "tasks");
   const EncodeFn enc = [](std::string_view s) { return eval_golden::tokenizer().encode(s); };
   const auto records = prepare_requests(*task, enc, 2048, 0);
-  ASSERT_EQ(records.size(), golden.size());
-  std::size_t same_text = 0, same_ids = 0, shown = 0;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& rec = records[i];
-    const auto& g = golden[i];
-    ASSERT_EQ(g["doc_id"].get<std::int64_t>(), rec.request.doc_id) << i;
-    ASSERT_EQ(g["idx"].get<int>(), rec.request.idx) << i;
-    const bool text = g["context"].get<std::string>() == rec.request.context &&
-                      g["continuation"].get<std::string>() == rec.request.continuation;
-    const bool ids = g["context_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.context_ids) &&
-                     g["continuation_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.continuation_ids) &&
-                     g["truncated_left"].get<int>() == rec.scored.tokens.truncated_left;
-    same_text += text;
-    same_ids += ids;
-    if ((!text || !ids) && shown++ < 2) {
-      ADD_FAILURE() << c.task << " request " << i << " (doc " << rec.request.doc_id << ") "
-                    << (text ? "ids" : "strings") << " differ; got context\n"
-                    << rec.request.context << "\nwant\n" << g["context"].get<std::string>();
-    }
-  }
-  std::printf("%s %d-shot: %zu / %zu requests with identical strings, %zu identical ids\n",
-              c.task.c_str(), c.shots, same_text, records.size(), same_ids);
-  EXPECT_EQ(same_text, records.size());
-  EXPECT_EQ(same_ids, records.size());
+  const auto a = request_golden::compare(c.task + " " + std::to_string(c.shots) + "-shot", records, golden);
+  EXPECT_EQ(a.same_text, records.size());
+  EXPECT_EQ(a.same_ids, records.size());
 }
 
 std::vector<ReqCase> req_cases() {
