@@ -14,6 +14,7 @@
 #include "eval/evaluator.h"
 #include "results/output_layout.h"
 #include "tasks/fewshot.h"
+#include "tasks/mmlu.h"
 #include "tasks/registry.h"
 
 namespace pythia::eval {
@@ -104,6 +105,7 @@ results::EvalRun run_eval_job(const model::CausalLm& lm, const model::Tokenizer&
     if (o.log_samples) write_samples(out_dir, *task, ev);
     run.tasks.push_back(std::move(ev.result));
   }
+  run.groups = tasks::mmlu_group_results(run.tasks);  // lm-eval's mmlu group rows, if all subjects ran
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 

@@ -15,14 +15,18 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
   desc.add_options()
       ("tasks", po::value(&o.tasks)->default_value(o.tasks),
        ("comma-separated lm-evaluation-harness task names, or 'all' (" + names +
-        "), or 'pythia': the suite of Pythia's published evals/ (lambada_openai, piqa, winogrande, "
-        "wsc, arc_easy, arc_challenge, sciq, logiqa and the 57 mmlu_<subject> tasks; an error "
-        "lists any of them this build lacks); prompts and metrics of lm-eval v0.4").c_str())
+        "), mmlu_<subject> (one of the 57 MMLU subjects, e.g. mmlu_anatomy), 'mmlu' (all 57; "
+        "results.json then also holds lm-eval's group rows mmlu, mmlu_stem, mmlu_other, "
+        "mmlu_social_sciences, mmlu_humanities), or 'pythia': the suite of Pythia's published "
+        "evals/ (lambada_openai, piqa, winogrande, wsc, arc_easy, arc_challenge, sciq, logiqa and "
+        "the 57 mmlu_<subject> tasks; an error lists any of them this build lacks); prompts and "
+        "metrics of lm-eval v0.4").c_str())
       ("num-fewshot", po::value(&o.num_fewshot)->default_value(o.num_fewshot),
        "K examples before every prompt, drawn as lm-eval v0.4 does (fewshot seed 1234, one "
        "generator per task in document order; from the training split — piqa/train.jsonl + "
        "train-labels.lst, winogrande/train_xl.jsonl + train_xl-labels.lst, "
        "arc_*/ARC-*-Train.jsonl, sciq/train.json — or, for lambada_openai, its own test split; "
+       "MMLU: the first K rows of mmlu/dev/<subject>_dev.csv after the subject's description; "
        "wikitext ignores it). Recorded as num_fewshot / n-shot in results.json")
       ("limit", po::value(&o.limit)->default_value(o.limit),
        "evaluate only the first N documents of each task (lm-eval --limit); -1 = all")
@@ -30,7 +34,8 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
        "task data in the original distribution layout: DIR/<task>/<file>, plain or .gz — "
        "lambada_openai/lambada_test.jsonl, piqa/valid.jsonl + valid-labels.lst, "
        "winogrande/dev.jsonl + dev-labels.lst, arc_easy/ARC-Easy-Test.jsonl, "
-       "arc_challenge/ARC-Challenge-Test.jsonl, sciq/test.json, wikitext/wiki.test.raw. "
+       "arc_challenge/ARC-Challenge-Test.jsonl, sciq/test.json, wikitext/wiki.test.raw, "
+       "mmlu/test/<subject>_test.csv (+ mmlu/dev/<subject>_dev.csv). "
        "Default: $PYTHIA_DATA_DIR, else ./data/tasks. (The repository's tests/fixtures/tasks "
        "has the five real data sets and SAMPLE sciq/wikitext files for tests only.)")
       ("output", po::value(&o.output)->default_value(o.output),

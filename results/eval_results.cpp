@@ -110,8 +110,24 @@ json to_lm_eval_v04(const EvalRun& run) {
     hib[t.task] = std::move(task_hib);
     nsamples[t.task] = {{"original", t.n_original}, {"effective", t.n_effective}};
   }
+  json groups = json::object(), group_subtasks = json::object();
+  for (const GroupResult& g : run.groups) {
+    json row = {{"alias", g.alias}, {"name", g.name}, {"sample_len", g.sample_len}};
+    json count = json::object();
+    for (const MetricValue& m : g.metrics) {
+      row[m.name + ",none"] = m.value;
+      row[m.name + "_stderr,none"] = stderr_json(m);
+      count[m.name + ",none"] = g.sample_len;
+    }
+    row["sample_count"] = std::move(count);
+    results[g.name] = row;
+    groups[g.name] = std::move(row);
+    group_subtasks[g.name] = g.subtasks;
+    versions[g.name] = g.version;
+  }
   out["results"] = std::move(results);
-  out["group_subtasks"] = json::object();
+  if (!run.groups.empty()) out["groups"] = std::move(groups);
+  out["group_subtasks"] = std::move(group_subtasks);
   out["configs"] = std::move(configs);
   out["versions"] = std::move(versions);
   out["n-shot"] = std::move(nshot);

@@ -48,8 +48,22 @@ struct TaskResult {
   nlohmann::json task_config;        // the task's full config dict (v0.4 "configs"); may be null
 };
 
+// An lm-eval group row (e.g. "mmlu", "mmlu_stem"): the aggregate of its leaf tasks' metrics
+// (tasks/mmlu.h aggregate_group). v0.4 writes it under "results" and "groups", its leaves under
+// "group_subtasks", its version (a string, as lm-eval logs group metadata) under "versions"; the
+// pythia-v0 layout has no group rows.
+struct GroupResult {
+  std::string name;
+  std::string alias;
+  std::string version;               // "2"
+  std::vector<std::string> subtasks;  // group_subtasks: child groups or leaf tasks
+  std::int64_t sample_len = 0;
+  std::vector<MetricValue> metrics;
+};
+
 struct EvalRun {
   std::vector<TaskResult> tasks;  // in evaluation order
+  std::vector<GroupResult> groups;  // lm-eval group rows (v0.4 only)
   // model, model_args, model_revision, batch_size, device, limit, bootstrap_iters, random_seed,
   // numpy_seed, torch_seed, fewshot_seed, ... (v0.4 "config" keys). Extra top-level v0.4 keys may
   // be given under config["_top_level"] (an object merged into the file's top level, e.g.

@@ -61,7 +61,17 @@ std::vector<std::string> fewshot_prefixes(const Task& task, int k, std::uint64_t
 
 void apply_fewshot(Task& task, int k, const std::filesystem::path& data_dir, std::uint64_t seed) {
   if (k < 0) throw UsageError("--num-fewshot must be >= 0");
-  if (k == 0) return;
+  if (k == 0) {
+    // lm-eval puts the task's description before the prompt at 0-shot too (MMLU).
+    std::vector<std::string> descriptions;
+    bool any = false;
+    for (std::int64_t d = 0; d < task.size(); ++d) {
+      descriptions.push_back(task.description(d));
+      any = any || !descriptions.back().empty();
+    }
+    if (any) task.set_fewshot(0, std::move(descriptions));
+    return;
+  }
   if (!task.fewshot_source().uses_context) {
     task.set_fewshot(k, {});  // rolling: lm-eval builds and discards the context
     return;

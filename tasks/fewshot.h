@@ -33,7 +33,8 @@ inline constexpr const char* kFewshotDelimiter = "\n\n";
 std::vector<std::string> fewshot_prefixes(const Task& task, int k, std::uint64_t seed = kFewshotSeed);
 
 // k >= 1: loads the pool from `data_dir` (if the task uses contexts) and sets every document's
-// prefix on `task`. k == 0: nothing. Throws UsageError for k < 0.
+// prefix on `task`. k == 0: the prefix is the task's description (lm-eval adds it at 0-shot too),
+// nothing when every description is empty. Throws UsageError for k < 0.
 void apply_fewshot(Task& task, int k, const std::filesystem::path& data_dir,
                    std::uint64_t seed = kFewshotSeed);
 

@@ -1,5 +1,6 @@
 #include "tasks/registry.h"
 #include "tasks/suites.h"
+#include "tasks/mmlu.h"
 
 #include <algorithm>
 
@@ -35,15 +36,23 @@ std::unique_ptr<Task> make_task(const std::string& name) {
   for (const auto& e : kTasks) {
     if (name == e.name) return e.make();
   }
+  if (find_mmlu_subject(name) != nullptr) return make_mmlu(name);
   std::string known;
   for (const auto& n : task_names()) known += (known.empty() ? "" : ", ") + n;
-  throw UsageError("unknown task '" + name + "' (known: " + known + ", or 'all')");
+  throw UsageError("unknown task '" + name + "' (known: " + known +
+                   ", mmlu_<subject> for the 57 MMLU subjects, the suites mmlu and pythia, or 'all')");
+}
+
+bool is_task(const std::string& name) {
+  const auto& core = task_names();
+  return std::find(core.begin(), core.end(), name) != core.end() || find_mmlu_subject(name) != nullptr;
 }
 
 std::int64_t real_split_docs(const std::string& name) {
   for (const auto& e : kTasks) {
     if (name == e.name) return e.split_docs;
   }
+  if (const MmluSubject* s = find_mmlu_subject(name)) return s->test_docs;
   return -1;
 }
 
@@ -59,11 +68,10 @@ std::vector<std::string> parse_task_list(const std::string& spec) {
     if (name.empty()) throw UsageError("empty task name in --tasks '" + spec + "'");
     if (const auto suite = suite_tasks(name)) {
       // Every task of the suite, or a clear error listing the ones this build does not have.
-      const auto& known = task_names();
       std::string missing;
       std::size_t n_missing = 0;
       for (const auto& t : *suite) {
-        if (std::find(known.begin(), known.end(), t) == known.end()) {
+        if (!is_task(t)) {
           missing += (missing.empty() ? "" : ", ") + t;
           ++n_missing;
         }

@@ -1,5 +1,5 @@
-// The task registry: the seven lm-evaluation-harness tasks this harness reproduces, by lm-eval
-// name, in a fixed order (the explicit list in registry.cpp). One task family per file:
+// The task registry: the seven core lm-evaluation-harness tasks this harness reproduces, by lm-eval
+// name, in a fixed order (the explicit list in registry.cpp), plus the 57 MMLU subjects (mmlu.cpp). One task family per file:
 // lambada_openai.cpp, piqa.cpp, winogrande.cpp, arc.cpp (arc_easy, arc_challenge), sciq.cpp,
 // wikitext.cpp.
 #pragma once
@@ -14,8 +14,13 @@
 
 namespace pythia::tasks {
 
-// All task names in registry order.
+// The core task names in registry order (what "all" runs). The 57 MMLU subject tasks
+// mmlu_<subject> (tasks/mmlu.h) are registered too but run by name or through the suites
+// "mmlu" / "pythia" (tasks/suites.h).
 const std::vector<std::string>& task_names();
+
+// `name` is a registered task (a core task or an MMLU subject).
+bool is_task(const std::string& name);
 
 // A fresh (not yet loaded) task. Throws UsageError for an unknown name, listing the known ones.
 std::unique_ptr<Task> make_task(const std::string& name);

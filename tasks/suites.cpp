@@ -71,9 +71,16 @@ const std::vector<std::string>& pythia_suite_tasks() {
 
 std::optional<std::vector<std::string>> suite_tasks(const std::string& name) {
   if (name == "pythia") return pythia_suite_tasks();
+  if (name == "mmlu") {  // lm-eval's group: its 57 subject tasks (tasks/mmlu.h)
+    std::vector<std::string> out;
+    for (const auto& t : pythia_suite_tasks()) {
+      if (t.rfind("mmlu_", 0) == 0) out.push_back(t);
+    }
+    return out;
+  }
   return std::nullopt;
 }
 
-std::vector<std::string> suite_names() { return {"pythia"}; }
+std::vector<std::string> suite_names() { return {"pythia", "mmlu"}; }
 
 }  // namespace pythia::tasks

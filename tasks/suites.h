@@ -16,7 +16,7 @@ namespace pythia::tasks {
 // The 65 task names of the "pythia" suite, in the order above (subjects alphabetical).
 const std::vector<std::string>& pythia_suite_tasks();
 
-// The tasks of suite `name` ("pythia"), nullopt when `name` is not a suite. Names only: whether
+// The tasks of suite `name` ("pythia"; "mmlu" = the 57 mmlu_<subject> tasks, lm-eval's group), nullopt when `name` is not a suite. Names only: whether
 // they are registered is parse_task_list's check.
 std::optional<std::vector<std::string>> suite_tasks(const std::string& name);
 

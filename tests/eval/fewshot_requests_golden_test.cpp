@@ -12,7 +12,6 @@
 
 namespace fs = std::filesystem;
 using namespace pythia;
-using request_golden::ints;
 
 namespace {
 
@@ -23,32 +22,9 @@ TEST_P(FewshotRequests, MatchLmEvalFiveShot) {
   const fs::path gfile = request_golden::kFix / "golden/tasks-5shot/requests" / (name + ".requests.jsonl.gz");
   ASSERT_TRUE(fs::exists(gfile)) << gfile;
   const auto [records, golden] = request_golden::load_requests(name, 5, gfile);
-  ASSERT_EQ(records.size(), golden.size());
-  std::size_t same_text = 0, same_ids = 0, shown = 0, truncated = 0;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& rec = records[i];
-    const auto& g = golden[i];
-    ASSERT_EQ(g["doc_id"].get<std::int64_t>(), rec.request.doc_id) << i;
-    ASSERT_EQ(g["idx"].get<int>(), rec.request.idx) << i;
-    const bool text = g["context"].get<std::string>() == rec.request.context &&
-                      g["continuation"].get<std::string>() == rec.request.continuation;
-    const bool ids = g["context_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.context_ids) &&
-                     g["continuation_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.continuation_ids) &&
-                     g["truncated_left"].get<int>() == rec.scored.tokens.truncated_left;
-    same_text += text;
-    same_ids += ids;
-    truncated += rec.scored.tokens.truncated_left > 0;
-    if ((!text || !ids) && shown++ < 2) {
-      ADD_FAILURE() << name << " request " << i << " (doc " << rec.request.doc_id << ", idx "
-                    << rec.request.idx << ") " << (text ? "ids" : "strings") << " differ; got context\n"
-                    << rec.request.context << "\nwant\n" << g["context"].get<std::string>();
-    }
-  }
-  std::printf("%s 5-shot: %zu / %zu requests with identical strings, %zu identical ids "
-              "(%zu left-truncated)\n",
-              name.c_str(), same_text, records.size(), same_ids, truncated);
-  EXPECT_EQ(same_text, records.size());
-  EXPECT_EQ(same_ids, records.size());
+  const auto a = request_golden::compare(name + " 5-shot", records, golden);
+  EXPECT_EQ(a.same_text, records.size());
+  EXPECT_EQ(a.same_ids, records.size());
 }
 
 INSTANTIATE_TEST_SUITE_P(FewshotTasks, FewshotRequests,
