@@ -4,70 +4,23 @@
 // byte-identical and the token ids (our tokenizer + _encode_pair rules) are identical.
 // Data: tests/fixtures/tasks (piqa/winogrande/arc/sciq few-shot pools are SAMPLE training files,
 // see tests/fixtures/tasks/README.md; lambada_openai draws from its real test split).
-#include <gtest/gtest.h>
-
-#include <filesystem>
-
-#include "data/jsonl_reader.h"
-#include "eval/evaluator.h"
-#include "model/tokenizer.h"
 #include "tasks/fewshot.h"
 #include "tasks/registry.h"
-
-namespace fs = std::filesystem;
-using namespace pythia;
-using namespace pythia::eval;
+#include "tests/eval/requests_golden_check.h"
 
 namespace {
 
-const fs::path kFix = fs::path(PYTHIA_FIXTURES_DIR);
-
-const model::Tokenizer& tokenizer() {
-  static const model::Tokenizer tok =
-      model::Tokenizer::from_file(kFix / "tokenizer/20B_tokenizer.json.gz");
-  return tok;
-}
-
-std::vector<int> ints(const std::vector<Token>& v) { return {v.begin(), v.end()}; }
+using requests_golden::kFix;
 
 class FewshotRequests : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(FewshotRequests, MatchLmEvalFiveShot) {
   const std::string name = GetParam();
-  const fs::path gfile = kFix / "golden/tasks-5shot/requests" / (name + ".requests.jsonl.gz");
-  ASSERT_TRUE(fs::exists(gfile)) << gfile;
-  auto task = tasks::make_task(name);
+  auto task = pythia::tasks::make_task(name);
   task->load(kFix / "tasks", std::nullopt);
-  tasks::apply_fewshot(*task, 5, kFix / "tasks");
-  const EncodeFn enc = [](std::string_view s) { return tokenizer().encode(s); };
-  const auto records = prepare_requests(*task, enc, 2048, 0);
-  const auto golden = data::read_jsonl(gfile);
-  ASSERT_EQ(records.size(), golden.size());
-  std::size_t same_text = 0, same_ids = 0, shown = 0, truncated = 0;
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& rec = records[i];
-    const auto& g = golden[i];
-    ASSERT_EQ(g["doc_id"].get<std::int64_t>(), rec.request.doc_id) << i;
-    ASSERT_EQ(g["idx"].get<int>(), rec.request.idx) << i;
-    const bool text = g["context"].get<std::string>() == rec.request.context &&
-                      g["continuation"].get<std::string>() == rec.request.continuation;
-    const bool ids = g["context_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.context_ids) &&
-                     g["continuation_ids"].get<std::vector<int>>() == ints(rec.scored.tokens.continuation_ids) &&
-                     g["truncated_left"].get<int>() == rec.scored.tokens.truncated_left;
-    same_text += text;
-    same_ids += ids;
-    truncated += rec.scored.tokens.truncated_left > 0;
-    if ((!text || !ids) && shown++ < 2) {
-      ADD_FAILURE() << name << " request " << i << " (doc " << rec.request.doc_id << ", idx "
-                    << rec.request.idx << ") " << (text ? "ids" : "strings") << " differ; got context\n"
-                    << rec.request.context << "\nwant\n" << g["context"].get<std::string>();
-    }
-  }
-  std::printf("%s 5-shot: %zu / %zu requests with identical strings, %zu identical ids "
-              "(%zu left-truncated)\n",
-              name.c_str(), same_text, records.size(), same_ids, truncated);
-  EXPECT_EQ(same_text, records.size());
-  EXPECT_EQ(same_ids, records.size());
+  pythia::tasks::apply_fewshot(*task, 5, kFix / "tasks");
+  requests_golden::expect_identical_requests(
+      *task, kFix / "golden/tasks-5shot/requests" / (name + ".requests.jsonl.gz"), name + " 5-shot");
 }
 
 INSTANTIATE_TEST_SUITE_P(FewshotTasks, FewshotRequests,
