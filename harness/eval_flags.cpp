@@ -25,7 +25,8 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
        "K examples before every prompt, drawn as lm-eval v0.4 does (fewshot seed 1234, one "
        "generator per task in document order; from the training split — piqa/train.jsonl + "
        "train-labels.lst, winogrande/train_xl.jsonl + train_xl-labels.lst, "
-       "arc_*/ARC-*-Train.jsonl, sciq/train.json — or, for lambada_openai, its own test split; "
+       "arc_*/ARC-*-Train.jsonl, sciq/train.json, wsc/train.jsonl, logiqa/Train.txt — or, for "
+       "lambada_openai, its own test split; "
        "MMLU: the first K rows of mmlu/dev/<subject>_dev.csv after the subject's description; "
        "wikitext ignores it). Recorded as num_fewshot / n-shot in results.json")
       ("limit", po::value(&o.limit)->default_value(o.limit),
@@ -34,10 +35,12 @@ void add_eval_options(po::options_description& desc, EvalFlags& o) {
        "task data in the original distribution layout: DIR/<task>/<file>, plain or .gz — "
        "lambada_openai/lambada_test.jsonl, piqa/valid.jsonl + valid-labels.lst, "
        "winogrande/dev.jsonl + dev-labels.lst, arc_easy/ARC-Easy-Test.jsonl, "
-       "arc_challenge/ARC-Challenge-Test.jsonl, sciq/test.json, wikitext/wiki.test.raw, "
+       "arc_challenge/ARC-Challenge-Test.jsonl, sciq/test.json, wsc/val.jsonl (SuperGLUE WSC), "
+       "logiqa/Test.txt (LogiQA release), wikitext/wiki.test.raw, "
        "mmlu/test/<subject>_test.csv (+ mmlu/dev/<subject>_dev.csv). "
        "Default: $PYTHIA_DATA_DIR, else ./data/tasks. (The repository's tests/fixtures/tasks "
-       "has the five real data sets and SAMPLE sciq/wikitext files for tests only.)")
+       "has the real evaluation files of seven of them and SAMPLE sciq/wikitext files for tests "
+       "only.)")
       ("output", po::value(&o.output)->default_value(o.output),
        "results root: writes OUTPUT/<model>/<revision>/results.json (see --published-names)")
       ("log-samples", po::bool_switch(&o.log_samples),

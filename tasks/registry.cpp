@@ -19,6 +19,7 @@ constexpr Entry kTasks[] = {
     {"lambada_openai", make_lambada_openai, 5153}, {"piqa", make_piqa, 1838},
     {"winogrande", make_winogrande, 1267},         {"arc_easy", make_arc_easy, 2376},
     {"arc_challenge", make_arc_challenge, 1172},   {"sciq", make_sciq, 1000},
+    {"wsc", make_wsc, 104},                        {"logiqa", make_logiqa, 651},
     {"wikitext", make_wikitext, 62},
 };
 }  // namespace

@@ -1,12 +1,13 @@
-// The task registry: the seven core lm-evaluation-harness tasks this harness reproduces, by lm-eval
+// The task registry: the nine core lm-evaluation-harness tasks this harness reproduces, by lm-eval
 // name, in a fixed order (the explicit list in registry.cpp), plus the 57 MMLU subjects (mmlu.cpp). One task family per file:
 // lambada_openai.cpp, piqa.cpp, winogrande.cpp, arc.cpp (arc_easy, arc_challenge), sciq.cpp,
-// wikitext.cpp.
+// wsc.cpp, logiqa.cpp, wikitext.cpp.
 #pragma once
 
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -41,9 +42,16 @@ std::unique_ptr<Task> make_winogrande();
 std::unique_ptr<Task> make_arc_easy();
 std::unique_ptr<Task> make_arc_challenge();
 std::unique_ptr<Task> make_sciq();
+std::unique_ptr<Task> make_wsc();
+std::unique_ptr<Task> make_logiqa();
 std::unique_ptr<Task> make_wikitext();
 
 // lambada_openai's doc_to_text / doc_to_target: split at the last ' ' (exposed for tests).
 std::pair<std::string, std::string> lambada_split(const std::string& text);
+// wsc (wsc.cpp, exposed for tests): lm_eval.utils.general_detokenize and preprocess_wsc.py
+// default_doc_to_text on a wsc.fixed row.
+std::string general_detokenize(std::string_view s);
+std::string wsc_doc_to_text(std::string_view text, std::string_view span1_text,
+                            std::string_view span2_text, std::int64_t span2_index);
 
 }  // namespace pythia::tasks

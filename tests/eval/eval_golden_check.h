@@ -62,7 +62,11 @@ inline std::string case_name(const ::testing::TestParamInfo<Case>& info) {
 inline std::vector<Case> cases(std::initializer_list<const char*> models) {
   std::vector<Case> out;
   for (const char* m : models) {
-    for (const auto& t : tasks::task_names()) out.push_back({m, t});
+    // The tasks with transformers-made zero-shot goldens in golden/tasks (wsc / logiqa have their
+    // own: tests/eval/wsc_logiqa_golden_test.cpp).
+    for (const char* t : {"lambada_openai", "piqa", "winogrande", "arc_easy", "arc_challenge", "sciq", "wikitext"}) {
+      out.push_back({m, t});
+    }
   }
   return out;
 }

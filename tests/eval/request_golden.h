@@ -3,7 +3,8 @@
 // from tests/fixtures/tasks (few-shot contexts applied when num_fewshot > 0), its requests
 // prepared as the evaluator prepares them (2048-token window), and lm-eval's golden requests file;
 // and `compare`, the request-vs-lm-eval check (strings byte for byte, context/continuation ids,
-// truncation, in lm-eval order) used by the few-shot and MMLU request tests. Header-only; what
+// truncation, in lm-eval order) and `expect_identical_requests` (a loaded task against its
+// golden file), used by the few-shot, MMLU and wsc/logiqa request tests. Header-only; what
 // each test asserts stays in the test.
 #pragma once
 
@@ -82,6 +83,18 @@ inline Agreement compare(const std::string& label, const std::vector<pythia::eva
   std::printf("%s: %zu / %zu requests with identical strings, %zu identical ids (%zu left-truncated)\n",
               label.c_str(), a.same_text, records.size(), a.same_ids, a.truncated);
   return a;
+}
+
+// A loaded (and few-shot-prefixed) task's requests vs lm-eval's requests golden `gfile`: every
+// request's strings and ids identical (the counts asserted here).
+inline void expect_identical_requests(const pythia::tasks::Task& task, const std::filesystem::path& gfile,
+                                      const std::string& label) {
+  ASSERT_TRUE(std::filesystem::exists(gfile)) << gfile;
+  const pythia::eval::EncodeFn enc = [](std::string_view s) { return tokenizer().encode(s); };
+  const auto records = pythia::eval::prepare_requests(task, enc, 2048, 0);
+  const auto a = compare(label, records, pythia::data::read_jsonl(gfile));
+  EXPECT_EQ(a.same_text, records.size()) << label;
+  EXPECT_EQ(a.same_ids, records.size()) << label;
 }
 
 }  // namespace request_golden

@@ -141,10 +141,11 @@ TEST(MultipleChoice, FirstIndexArgmaxAndCodePointLengths) {
 
 TEST(Registry, NamesAndTaskLists) {
   EXPECT_EQ(task_names(), (std::vector<std::string>{"lambada_openai", "piqa", "winogrande", "arc_easy",
-                                                    "arc_challenge", "sciq", "wikitext"}));
+                                                    "arc_challenge", "sciq", "wsc", "logiqa",
+                                                    "wikitext"}));
   EXPECT_EQ(parse_task_list("piqa, sciq"), (std::vector<std::string>{"piqa", "sciq"}));
   EXPECT_EQ(parse_task_list("piqa,sciq,piqa"), (std::vector<std::string>{"piqa", "sciq"}));
-  EXPECT_EQ(parse_task_list("all").size(), 7u);
+  EXPECT_EQ(parse_task_list("all").size(), 9u);
   EXPECT_THROW(parse_task_list("piqa,hellaswag"), pythia::UsageError);
   EXPECT_THROW(parse_task_list("piqa,,sciq"), pythia::UsageError);
   for (const auto& n : task_names()) {
