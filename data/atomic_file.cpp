@@ -16,12 +16,18 @@ namespace {
 
 std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
 
-void fsync_dir(const fs::path& dir) {
+// Makes the rename durable. A folder that cannot be opened, or a file system that cannot fsync
+// folders (EINVAL, ENOTSUP), is tolerated; any other failure (EIO, ENOSPC) is an error naming
+// `target`: the file is in place but may not survive a crash.
+void fsync_dir(const fs::path& dir, const fs::path& target) {
   const int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
+  if (dfd < 0) return;
+  if (::fsync(dfd) != 0 && errno != EINVAL && errno != ENOTSUP && errno != EROFS) {
+    const std::string e = errno_text("fsync of the folder");
     ::close(dfd);
+    throw DataError(target.string(), e);
   }
+  ::close(dfd);
 }
 
 }  // namespace
@@ -73,7 +79,7 @@ void AtomicFile::commit() {
   if (::close(fd) != 0) throw DataError(path_.string(), errno_text("close"));
   if (::rename(tmp_.c_str(), path_.c_str()) != 0) throw DataError(path_.string(), errno_text("rename"));
   committed_ = true;
-  fsync_dir(path_.parent_path());
+  fsync_dir(path_.parent_path(), path_);
 }
 
 void write_file_atomic(const fs::path& path, std::string_view bytes) {

@@ -8,7 +8,9 @@
 // folders are created.
 //
 // Errors: DataError naming the file and the failing call (create, write: No space left on device,
-// fsync/close, rename). On error the temporary file is removed and the target is untouched.
+// fsync/close, rename). On error the temporary file is removed and the target is untouched; the
+// one exception is a failed fsync of the folder after the rename (EIO): the complete new file is
+// in place, but the error is still reported, as the rename may not survive a crash.
 // Thread safety: distinct targets may be written concurrently; one AtomicFile has one owner.
 #pragma once
 
