@@ -1,6 +1,7 @@
 #include "data/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -44,10 +45,26 @@ bool is_atomic_temp_name(std::string_view name) {
   return name.find_first_not_of("0123456789", pos + 5) == std::string_view::npos;
 }
 
+void remove_stale_temporaries(const fs::path& path) {
+  const std::string prefix = "." + path.filename().string() + ".tmp-";
+  std::error_code ec;
+  for (fs::directory_iterator it(path.parent_path().empty() ? "." : path.parent_path(), ec), end;
+       !ec && it != end; it.increment(ec)) {
+    const std::string n = it->path().filename().string();
+    if (n.rfind(prefix, 0) != 0 || !is_atomic_temp_name(n) || n.size() - prefix.size() > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(n.substr(prefix.size())));
+    if (pid > 0 && pid != ::getpid() && ::kill(pid, 0) != 0 && errno == ESRCH) {
+      std::error_code ignored;
+      fs::remove(it->path(), ignored);
+    }
+  }
+}
+
 AtomicFile::AtomicFile(fs::path path) : path_(std::move(path)), tmp_(atomic_temp_path(path_)) {
   std::error_code ec;
   if (path_.has_parent_path()) fs::create_directories(path_.parent_path(), ec);
   if (ec) throw DataError(path_.parent_path().string(), "cannot create the folder: " + ec.message());
+  remove_stale_temporaries(path_);
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw DataError(path_.string(), errno_text("cannot create"));
 }
