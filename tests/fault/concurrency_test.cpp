@@ -4,8 +4,6 @@
 // half-written file (exit 0, or 3 "no results files found" before the first file appears), and
 // the sweep ends as an undisturbed one.
 #include <gtest/gtest.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -13,32 +11,9 @@
 
 #include "tests/fault/fault_util.h"
 
-extern char** environ;
-
 namespace {
 
 using namespace pythia::fault_testing;
-
-// Starts `pythia-harness args` with `env_extra` added, stdout/stderr to `log`.
-pid_t start(const std::vector<std::string>& args, const std::string& env_extra, const fs::path& log) {
-  std::vector<std::string> all = {PYTHIA_HARNESS_BIN};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv, envp;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env = {env_extra};
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
 
 int wait_exit(pid_t pid) {
   int status = 0;
@@ -69,7 +44,7 @@ TEST(Concurrency, SecondMemorizeOnTheSameFolderIsRefused) {
   fs::remove_all(out);
 
   // A: slowed so that B starts while A scans (24 blocks x 80 ms).
-  const pid_t a = start(args({}), "PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=80", work / "a.log");
+  const pid_t a = start_harness(args({}), {"PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=80"}, work / "a.log");
   ASSERT_GT(a, 0);
   const fs::path journal = out / "mini-pythia" / "step36" / "memorization.journal";
   int code = 0;
@@ -108,7 +83,7 @@ TEST(Concurrency, ReportWhileSweepWritesTheTree) {
   const auto ref = snapshot(out);
   fs::remove_all(out);
 
-  const pid_t s = start(sweep, "PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=30", work / "sweep.log");
+  const pid_t s = start_harness(sweep, {"PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=30"}, work / "sweep.log");
   ASSERT_GT(s, 0);
   const std::vector<std::string> report = {"report", out.string(), "--output", (work / "report.html").string()};
   int sweep_code = -1, reports = 0, with_results = 0;

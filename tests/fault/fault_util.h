@@ -13,7 +13,10 @@
 // Header-only; REQUIRES PYTHIA_HARNESS_BIN, PYTHIA_FAULT_SHIM, PYTHIA_FIXTURES_DIR.
 #pragma once
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -26,6 +29,8 @@
 
 #include "data/atomic_file.h"
 #include "tests/test_util.h"
+
+extern "C" char** environ;
 
 namespace pythia::fault_testing {
 
@@ -85,6 +90,30 @@ inline void drop_process_keys(nlohmann::json& j) {
   } else if (j.is_array()) {
     for (auto& v : j) drop_process_keys(v);
   }
+}
+
+// Starts `pythia-harness args` in the background with `env_extra` ("K=V" entries) added to the
+// environment, stdout to /dev/null and stderr to `log` (/dev/null when empty). -1 on failure.
+inline pid_t start_harness(const std::vector<std::string>& args, const std::vector<std::string>& env_extra,
+                           const fs::path& log = {}) {
+  std::vector<std::string> all = {PYTHIA_HARNESS_BIN};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv, envp;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env(env_extra);
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 2, log.empty() ? "/dev/null" : log.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                   0644);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  return rc == 0 ? pid : -1;
 }
 
 // The comparable content of a file: JSON without the process keys, anything else as bytes.

@@ -7,7 +7,6 @@
 #include <gtest/gtest.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -19,32 +18,10 @@
 #include "data/gzip_stream.h"
 #include "tests/fault/fault_util.h"
 
-extern char** environ;
-
 namespace {
 
 using namespace pythia::fault_testing;
 using Clock = std::chrono::steady_clock;
-
-pid_t spawn_harness(const std::vector<std::string>& args, const std::vector<std::string>& env_extra) {
-  std::vector<std::string> all = {PYTHIA_HARNESS_BIN};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv, envp;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env(env_extra);
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  return rc == 0 ? pid : -1;
-}
 
 // Waits up to `ms`; kills the process with SIGKILL if it is still running. Returns -1 when it was
 // killed, else its exit status.
@@ -107,7 +84,7 @@ KillFigures kill_and_resume(const std::vector<std::string>& args, const fs::path
   for (bool last = false;;) {
     const int d = delay(rng) == 0 ? 15 : 0;
     const int ms = last ? 600000 : when(rng);
-    const pid_t pid = spawn_harness(args, {"PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=" + std::to_string(d)});
+    const pid_t pid = start_harness(args, {"PYTHIA_MEMORIZE_TEST_BLOCK_DELAY_MS=" + std::to_string(d)});
     if (pid <= 0) {
       ADD_FAILURE() << "cannot start pythia-harness";
       return f;
