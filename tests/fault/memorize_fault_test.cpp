@@ -3,7 +3,8 @@
 // write, fsync, close, rename, the folder's fsync; a disk filling up at several byte counts) the
 // run exits 3 naming the file with the errno text, leaves no temporary and no partial finished
 // file, and a re-run without the fault completes with the files of an undisturbed run.
-// Also: the memorize + merge of two shards with the merge's writes failing.
+// Also: --token-stats and --memorized-evals files, and the merge of two shards with the merge's
+// writes failing.
 #include <gtest/gtest.h>
 
 #include "tests/fault/fault_util.h"
@@ -77,6 +78,25 @@ TEST_F(MemorizeFault, DiskFillingUpAtSeveralPointsFailsCleanly) {
   const auto ref = reference(args());
   for (long long bytes : {0LL, 400LL, 1200LL, 2000LL, 2600LL}) {
     fault_then_rerun(args(), {out_.string() + "/", "write", "ENOSPC", 0, bytes}, 3, out_.string(), work_, out_, ref);
+  }
+}
+
+TEST_F(MemorizeFault, TokenStatsAndMemorizedEvalsWritesFailCleanly) {
+  // --token-stats (its own journal, memorization_token_stats.partial, then the .bin) and
+  // --memorized-evals (memorized_evals.jsonl.gz).
+  const std::vector<std::string> extra = {"--token-stats", "--memorized-evals"};
+  const auto ref = reference(args(extra));
+  ASSERT_EQ(ref.size(), 4u);
+  const std::vector<Fault> cases = {
+      {"memorization_token_stats.partial", "open"},
+      {"memorization_token_stats.partial", "write", "ENOSPC", 3},
+      {"memorization_token_stats.partial", "fdatasync", "EIO", 2},
+      {"memorization_token_stats.bin", "write"},
+      {"memorized_evals.jsonl.gz", "rename", "EIO"},
+  };
+  for (const Fault& f : cases) {
+    const std::string file = fs::path(f.path).filename().string();
+    fault_then_rerun(args(extra), f, 3, file, work_, out_, ref);
   }
 }
 
