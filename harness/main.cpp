@@ -6,6 +6,7 @@
 
 #include "data/error.h"
 #include "harness/commands.h"
+#include "results/eval_results.h"
 
 namespace {
 
@@ -54,6 +55,9 @@ int main(int argc, char** argv) {
                    e.what(), cmd.name);
       return static_cast<int>(ExitCode::kUsage);
     } catch (const pythia::DataError& e) {
+      std::fprintf(stderr, "pythia-harness %s: error: %s\n", cmd.name, e.what());
+      return static_cast<int>(ExitCode::kData);
+    } catch (const pythia::results::ResultsFileError& e) {  // a results file unreadable/unwritable
       std::fprintf(stderr, "pythia-harness %s: error: %s\n", cmd.name, e.what());
       return static_cast<int>(ExitCode::kData);
     } catch (const std::exception& e) {

@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -63,6 +66,27 @@ TEST(AtomicFile, TemporaryNames) {
   EXPECT_FALSE(is_atomic_temp_name(".memorization.json.tmp-"));
   EXPECT_FALSE(is_atomic_temp_name(".memorization.json.tmp-12a"));
   EXPECT_FALSE(is_atomic_temp_name("results.json"));
+}
+
+// A writer killed with SIGKILL leaves ".<name>.tmp-<pid>"; writing the same target again removes
+// it when that pid is no running process, and keeps the temporaries of live writers and of
+// other targets.
+TEST(AtomicFile, RewriteRemovesTemporariesOfDeadWriters) {
+  const fs::path dir = pythia::testing::fresh_temp_dir("atomic_stale");
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  ::waitpid(child, nullptr, 0);  // a pid that no longer runs
+  const auto touch = [&](const std::string& name) { std::ofstream(dir / name) << "torn"; };
+  touch(".x.txt.tmp-" + std::to_string(child));
+  touch(".x.txt.tmp-1");                              // pid 1 runs
+  touch(".y.txt.tmp-" + std::to_string(child));      // another target
+  write_file_atomic(dir / "x.txt", "new");
+  EXPECT_EQ(read_bytes(dir / "x.txt"), "new");
+  EXPECT_FALSE(fs::exists(dir / (".x.txt.tmp-" + std::to_string(child))));
+  EXPECT_TRUE(fs::exists(dir / ".x.txt.tmp-1"));
+  EXPECT_TRUE(fs::exists(dir / (".y.txt.tmp-" + std::to_string(child))));
+  fs::remove_all(dir);
 }
 
 }  // namespace
