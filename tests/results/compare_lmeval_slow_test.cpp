@@ -26,7 +26,7 @@ TEST(CompareWithLmEval, OurEvalOfPythiaTinyAgreesWithLmEvalResultsFile) {
   fs::remove_all(out);
   const CliRun ev = run_harness("eval --model " + (kFixtures / "pythia-tiny").string() + " --tokenizer " +
                         (kFixtures / "tokenizer" / "20B_tokenizer.json.gz").string() +
-                        " --tasks all --data-dir " + (kFixtures / "tasks").string() + " --output " +
+                        " --tasks lambada_openai,piqa,winogrande,arc_easy,arc_challenge,sciq,wikitext --data-dir " + (kFixtures / "tasks").string() + " --output " +
                         out.string());
   ASSERT_EQ(ev.code, 0) << ev.out;
   const fs::path ours = out / "pythia-tiny" / "main" / "results.json";
