@@ -37,18 +37,19 @@ nlohmann::ordered_json EvalPlan::to_json() const {
 model::Workload EvalPlan::workload(int threads) {
   return {std::max(1, threads), 0,
           "eval: " + std::to_string(std::max(1, threads)) +
-              " requests in flight (one per thread) of up to max_position_embeddings positions"};
+              " requests in flight (one per thread) of up to max_position_embeddings positions; fewer "
+              "--threads lower them"};
 }
 
 std::string EvalPlan::results_file_name(const std::string& model, const std::string& revision,
-                                        int num_fewshot) const {
+                                        int shots) const {
   if (!published_names) return results::kEvalResultsJson;
   const auto step = data::step_of_revision(revision);
   if (!step) {
     throw UsageError("--published-names needs a checkpoint revision naming its step (stepN), not '" +
                      results::revision_folder(revision) + "'");
   }
-  return results::published_eval_file_name(model, *step, num_fewshot);
+  return results::published_eval_file_name(model, *step, shots);
 }
 
 }  // namespace pythia::eval

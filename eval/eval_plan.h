@@ -43,10 +43,11 @@ struct EvalPlan {
   // output (where, not what).
   nlohmann::ordered_json to_json() const;
   // The results file name inside results::run_dir(output, model, revision): results.json, or with
-  // published_names results::published_eval_file_name(model, step, num_fewshot). Throws
+  // published_names results::published_eval_file_name(model, step, shots) (`shots`: the file's
+  // few-shot count, e.g. a v0.3 run's, which may differ from this plan's num_fewshot). Throws
   // UsageError when published_names is set and `revision` names no step ("stepN"/"global_stepN").
   std::string results_file_name(const std::string& model, const std::string& revision,
-                                int num_fewshot) const;
+                                int shots) const;
 
   // The KV caches an eval holds at once, for the memory check before loading: one request per
   // thread (eval/request_scoring.cpp), each up to max_position_embeddings positions.

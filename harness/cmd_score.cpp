@@ -99,10 +99,11 @@ int run_score(const Args& args) {
     const std::int64_t shorts = threads.threads() * std::min<std::int64_t>(longest, kLongSequence - 1);
     work = {std::max<std::int64_t>(1, (shorts + longest - 1) / longest), longest,
             "score: sequences of up to " + std::to_string(longest) + " positions (the longest input line), " +
-                std::to_string(threads.threads()) + " at once when short"};
+                std::to_string(threads.threads()) + " at once when short; fewer --threads lower them"};
   } else {
     work = {1 + (threads.threads() + 7) / 8, 0,
-            "score: one sequence of up to max_position_embeddings positions"};
+            "score: one sequence of up to max_position_embeddings positions, as the input is stdin; "
+            "an --input file, sized by its longest line, lowers them"};
   }
   const LoadedModel lm = load_model_from_options(o.model, work, /*with_identity=*/false);
   const model::CausalLm& m = *lm.model;

@@ -82,7 +82,7 @@ model::Workload ScanPlan::workload(int threads) const {
   w.positions = prefix_len + continuation_len;
   w.what = "memorize: " + std::to_string(blocks) + " blocks in flight x " +
            std::to_string(batch_size) + " rows (--batch-size) x " + std::to_string(w.positions) +
-           " positions";
+           " positions; fewer --threads or a smaller --batch-size lower them";
   return w;
 }
 

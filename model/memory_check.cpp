@@ -184,8 +184,7 @@ void check_memory_fits(const fs::path& dir, std::uint64_t weight_bytes, const Me
   if (need <= limit.available) return;
   std::string kv;
   if (kv_bytes > 0)
-    kv = " + " + gb(kv_bytes) + " of KV caches (" + kv_what +
-         "; fewer --threads or a smaller --batch-size lower them)";
+    kv = " + " + gb(kv_bytes) + " of KV caches (" + kv_what + ")";
   if (bf16_bytes > 0)
     kv += " + " + gb(bf16_bytes) + " of bf16 copies of the matrices (--compute bf16; --compute fp32 "
           "does without them)";

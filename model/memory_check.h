@@ -36,7 +36,8 @@ namespace pythia::model {
 struct Workload {
   std::int64_t sequences = 0;  // KV caches allocated at once (all sequences in flight)
   std::int64_t positions = 0;  // capacity of each (at most max_position_embeddings); 0 = that maximum
-  std::string what;            // how they arise, for the error, e.g. "memorize: 2 blocks x 64 rows"
+  std::string what;            // how they arise and what lowers them, for the error, e.g.
+                               // "memorize: 2 blocks x 64 rows ...; fewer --threads or a smaller --batch-size lower them"
   bool bf16_copies = false;    // --compute bf16: bf16 copies of the matrices are held as well
 };
 
@@ -72,7 +73,8 @@ std::uint64_t estimate_resident_bytes(std::uint64_t weight_bytes);
 // Throws DataError naming `dir` when estimate_resident_bytes(weight_bytes) + kv_bytes >
 // limit.available: "<dir>: this model needs about 25.5 GB of memory to load and run (23.8 GB of
 // weights ...) but only 22.0 GB is available (MemAvailable in /proc/meminfo); ...". When kv_bytes
-// > 0 the message names them and `kv_what`, and says which flags lower them; likewise `bf16_bytes`
+// > 0 the message names them and `kv_what` (the command's Workload::what, which says what lowers
+// them); likewise `bf16_bytes`
 // (the bf16 copies of --compute bf16) are added and named.
 void check_memory_fits(const std::filesystem::path& dir, std::uint64_t weight_bytes,
                        const MemoryLimit& limit, std::uint64_t kv_bytes = 0,

@@ -130,12 +130,12 @@ ResolvedModel resolve_model(std::string_view model, std::string_view revision) {
     if (is_checkpoint(path)) {
       if (!revision.empty()) {
         if (is_checkpoint(path / std::string(revision))) {
-          return {path / std::string(revision), display_name(path), std::string(revision)};
+          return {path / std::string(revision), display_name(path), std::string(revision), ""};
         }
         throw DataError(path.string(), "is a single checkpoint (it holds config.json); it has no "
                                        "revision '" + std::string(revision) + "'");
       }
-      return {path, display_name(path), ""};
+      return {path, display_name(path), "", ""};
     }
     const auto revs = subfolder_revisions(path);
     if (revs.empty()) {
@@ -151,7 +151,7 @@ ResolvedModel resolve_model(std::string_view model, std::string_view revision) {
       throw DataError(path.string(), "has no revision '" + std::string(revision) +
                                          "'; available: " + join(revs));
     }
-    return {sub, display_name(path), std::string(revision)};
+    return {sub, display_name(path), std::string(revision), ""};
   }
   if (fs::exists(path, ec)) {
     throw DataError(path.string(), "is a file; pass the checkpoint folder that holds config.json "

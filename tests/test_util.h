@@ -63,4 +63,21 @@ inline std::filesystem::path fresh_temp_dir(const std::string& prefix) {
   return d;
 }
 
+// fresh_temp_dir(prefix) for the lifetime of the object: removed (with its contents) on
+// destruction. One per test; two live objects with the same prefix would share the folder.
+class ScopedTempDir {
+ public:
+  explicit ScopedTempDir(const std::string& prefix) : path_(fresh_temp_dir(prefix)) {}
+  ~ScopedTempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScopedTempDir(const ScopedTempDir&) = delete;
+  ScopedTempDir& operator=(const ScopedTempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 }  // namespace pythia::testing

@@ -12,13 +12,9 @@ namespace {
 
 using namespace pythia::fault_testing;
 
-class CommandFault : public ::testing::Test {
+class CommandFault : public FaultCase {
  protected:
-  void SetUp() override {
-    work_ = pythia::testing::fresh_temp_dir("fault_commands");
-    out_ = work_ / "out";
-  }
-  void TearDown() override { fs::remove_all(work_); }
+  CommandFault() : FaultCase("fault_commands") {}
 
   std::vector<std::string> eval_args() const {
     return {"eval", "--model", (kFix / "pythia-tiny").string(), "--tasks", "piqa,winogrande", "--limit", "20",
@@ -33,15 +29,6 @@ class CommandFault : public ::testing::Test {
             (kFix / "mini-pile" / "document").string(), "--sequences-per-step", "4", "--batch-size", "8",
             "--threads", "2", "--no-progress", "--output", out_.string()};
   }
-  std::map<std::string, std::string> reference(const std::vector<std::string>& a, const fs::path& out) {
-    const CliRun r = run_harness_fault(a, nullptr, work_ / "fault.log");
-    EXPECT_EQ(r.code, 0) << r.out;
-    auto ref = snapshot(out);
-    fs::remove_all(out);
-    return ref;
-  }
-
-  fs::path work_, out_;
 };
 
 TEST_F(CommandFault, EvalWritesFailCleanlyAndTheRerunMatches) {

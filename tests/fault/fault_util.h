@@ -10,6 +10,7 @@
 // process rather than the result, at any depth: run, timing (memorization.json: threads, host,
 // rows_resumed, seconds), date, total_evaluation_time_seconds, start_time, end_time (eval).
 // Every run happens in the same folder (the reference is moved aside), so recorded paths agree.
+// FaultCase is the fixture of the command tests (work folder + the undisturbed reference run).
 // Header-only; REQUIRES PYTHIA_HARNESS_BIN, PYTHIA_FAULT_SHIM, PYTHIA_FIXTURES_DIR.
 #pragma once
 
@@ -23,6 +24,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -186,5 +188,30 @@ inline void fault_then_rerun(const std::vector<std::string>& args, const Fault& 
   ASSERT_EQ(again.code, 0) << again.out;
   expect_same_tree(out, ref);
 }
+
+// Fixture of the command fault tests: a fresh work folder <temp>/<prefix>_<pid> per test (removed
+// after it), out_ = work_/out, and the undisturbed run each test compares its fault cases with.
+class FaultCase : public ::testing::Test {
+ protected:
+  explicit FaultCase(std::string prefix) : prefix_(std::move(prefix)) {}
+  void SetUp() override {
+    work_ = pythia::testing::fresh_temp_dir(prefix_);
+    out_ = work_ / "out";
+  }
+  void TearDown() override { fs::remove_all(work_); }
+
+  // Runs `args` without a fault (exit 0 expected), snapshots `out` and removes it, so that every
+  // later run writes the same paths.
+  std::map<std::string, std::string> reference(const std::vector<std::string>& args, const fs::path& out) {
+    const CliRun r = run_harness_fault(args, nullptr, work_ / "fault.log");
+    EXPECT_EQ(r.code, 0) << r.out;
+    auto ref = snapshot(out);
+    fs::remove_all(out);
+    return ref;
+  }
+
+  std::string prefix_;
+  fs::path work_, out_;
+};
 
 }  // namespace pythia::fault_testing

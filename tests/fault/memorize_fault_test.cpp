@@ -13,13 +13,9 @@ namespace {
 
 using namespace pythia::fault_testing;
 
-class MemorizeFault : public ::testing::Test {
+class MemorizeFault : public FaultCase {
  protected:
-  void SetUp() override {
-    work_ = pythia::testing::fresh_temp_dir("fault_memorize");
-    out_ = work_ / "out";
-  }
-  void TearDown() override { fs::remove_all(work_); }
+  MemorizeFault() : FaultCase("fault_memorize") {}
 
   std::vector<std::string> args(const std::vector<std::string>& extra = {}) const {
     std::vector<std::string> a = {"memorize", "--model", (kFix / "mini-pythia").string(), "--revision", "step36",
@@ -31,20 +27,10 @@ class MemorizeFault : public ::testing::Test {
     return a;
   }
 
-  // The undisturbed run's tree (run in out_, then moved aside so every run uses the same paths).
-  std::map<std::string, std::string> reference(const std::vector<std::string>& a) {
-    const CliRun r = run_harness_fault(a, nullptr, work_ / "fault.log");
-    EXPECT_EQ(r.code, 0) << r.out;
-    auto ref = snapshot(out_);
-    fs::remove_all(out_);
-    return ref;
-  }
-
-  fs::path work_, out_;
 };
 
 TEST_F(MemorizeFault, JournalWritesFailCleanlyAndTheRerunMatches) {
-  const auto ref = reference(args());
+  const auto ref = reference(args(), out_);
   ASSERT_EQ(ref.size(), 2u);  // memorization_scores.csv.gz, memorization.json
   const std::vector<Fault> cases = {
       {"memorization.journal", "open"},
@@ -57,7 +43,7 @@ TEST_F(MemorizeFault, JournalWritesFailCleanlyAndTheRerunMatches) {
 }
 
 TEST_F(MemorizeFault, OutputWritesFailCleanlyAndTheRerunMatches) {
-  const auto ref = reference(args());
+  const auto ref = reference(args(), out_);
   const std::vector<std::pair<Fault, std::string>> cases = {
       {{"memorization_scores.csv.gz", "write"}, "memorization_scores.csv.gz"},
       {{"memorization_scores.csv.gz", "fsync", "EIO"}, "memorization_scores.csv.gz"},
@@ -75,7 +61,7 @@ TEST_F(MemorizeFault, OutputWritesFailCleanlyAndTheRerunMatches) {
 TEST_F(MemorizeFault, DiskFillingUpAtSeveralPointsFailsCleanly) {
   // Every file of the output folder shares the space: 0 bytes (nothing can be written), inside
   // the journal's header, among its blocks, and later.
-  const auto ref = reference(args());
+  const auto ref = reference(args(), out_);
   for (long long bytes : {0LL, 400LL, 1200LL, 2000LL, 2600LL}) {
     fault_then_rerun(args(), {out_.string() + "/", "write", "ENOSPC", 0, bytes}, 3, out_.string(), work_, out_, ref);
   }
@@ -85,7 +71,7 @@ TEST_F(MemorizeFault, TokenStatsAndMemorizedEvalsWritesFailCleanly) {
   // --token-stats (its own journal, memorization_token_stats.partial, then the .bin) and
   // --memorized-evals (memorized_evals.jsonl.gz).
   const std::vector<std::string> extra = {"--token-stats", "--memorized-evals"};
-  const auto ref = reference(args(extra));
+  const auto ref = reference(args(extra), out_);
   ASSERT_EQ(ref.size(), 4u);
   const std::vector<Fault> cases = {
       {"memorization_token_stats.partial", "open"},
@@ -103,7 +89,7 @@ TEST_F(MemorizeFault, TokenStatsAndMemorizedEvalsWritesFailCleanly) {
 TEST_F(MemorizeFault, RepeatedFailuresThenResumeKeepEveryRowOnce) {
   // Several runs in a row on the same folder, each failing at another journal block (the journal
   // growing or torn each time), then one without the fault: the undisturbed run's files.
-  const auto ref = reference(args());
+  const auto ref = reference(args(), out_);
   const fs::path journal = out_ / "mini-pythia" / "step36" / "memorization.journal";
   const fs::path log = work_ / "fault.log";
   std::uintmax_t last = 0;

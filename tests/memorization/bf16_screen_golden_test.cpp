@@ -24,6 +24,8 @@
 #include "memorization/bf16_screen.h"
 #include "memorization/scan_job.h"
 #include "model/gpt_neox.h"
+#include "tests/memmap_writer.h"
+#include "tests/test_util.h"
 #include "results/memorization_file.h"
 
 namespace fs = std::filesystem;
@@ -41,40 +43,17 @@ std::string read_text(const fs::path& p) {
   return ss.str();
 }
 
-class TempDir {
+// Each test's scratch folder <temp>/bf16screen_<tag>_<pid>, removed when the test ends.
+class TempDir : public pythia::testing::ScopedTempDir {
  public:
-  explicit TempDir(const std::string& tag)
-      : path_(fs::temp_directory_path() / ("bf16screen_" + tag + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  explicit TempDir(const std::string& tag) : ScopedTempDir("bf16screen_" + tag) {}
 };
-
-template <typename T>
-void put(std::ofstream& f, T v) {
-  f.write(reinterpret_cast<const char*>(&v), sizeof v);
-}
 
 // R preshuffled-layout rows (2049 uint16 tokens) of random ids < 50277 (seeded).
 void write_random_memmap(const fs::path& prefix, int R, unsigned seed) {
-  const int len = 2049;
-  std::ofstream idx(prefix.string() + ".idx", std::ios::binary);
-  idx.write("MMIDIDX\0\0", 9);
-  put<std::uint64_t>(idx, 1);
-  put<std::uint8_t>(idx, 8);
-  put<std::uint64_t>(idx, static_cast<std::uint64_t>(R));
-  put<std::uint64_t>(idx, static_cast<std::uint64_t>(R + 1));
-  for (int i = 0; i < R; ++i) put<std::int32_t>(idx, len);
-  for (int i = 0; i < R; ++i) put<std::int64_t>(idx, static_cast<std::int64_t>(i) * len * 2);
-  for (int i = 0; i <= R; ++i) put<std::int64_t>(idx, i);
-  std::ofstream bin(prefix.string() + ".bin", std::ios::binary);
   std::mt19937 g(seed);
-  for (int i = 0; i < R * len; ++i) put<std::uint16_t>(bin, static_cast<std::uint16_t>(g() % 50277));
+  pythia::testing::write_preshuffled_memmap(prefix, R, 2049,
+                                            [&](int, int) { return g() % 50277; });
 }
 
 struct Run {

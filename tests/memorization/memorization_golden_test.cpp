@@ -28,6 +28,7 @@
 #include "results/memorization_file.h"
 #include "memorization/scan_job.h"
 #include "model/gpt_neox.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 using namespace pythia::memorization;
@@ -99,18 +100,10 @@ nlohmann::json without_process_fields(const fs::path& json_path) {
   return j;
 }
 
-class TempDir {
+// Each test's scratch folder <temp>/memgolden_<tag>_<pid>, removed when the test ends.
+class TempDir : public pythia::testing::ScopedTempDir {
  public:
-  explicit TempDir(const std::string& tag)
-      : path_(fs::temp_directory_path() / ("memgolden_" + tag + "_" + std::to_string(::getpid()))) {
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
+  explicit TempDir(const std::string& tag) : ScopedTempDir("memgolden_" + tag) {}
 };
 
 std::unique_ptr<pythia::model::GptNeox> load_step(int step) {
@@ -238,8 +231,12 @@ TEST(MemorizationGolden, ProbeRowsEqualGoldenCsvs) {
       const auto ours = parse_csv(pythia::data::read_whole_file(csv), false);
       for (const auto& r : probe["rows"]) {
         const auto i = r["row"].get<std::size_t>();
-        if (r["kind"] == "own_greedy") EXPECT_EQ(ours[i].second, "1.0") << "probe row " << i;
-        if (r["kind"] == "own_greedy_one_token_changed") EXPECT_NE(ours[i].second, "1.0") << "probe row " << i;
+        if (r["kind"] == "own_greedy") {
+          EXPECT_EQ(ours[i].second, "1.0") << "probe row " << i;
+        }
+        if (r["kind"] == "own_greedy_one_token_changed") {
+          EXPECT_NE(ours[i].second, "1.0") << "probe row " << i;
+        }
       }
     }
   }

@@ -20,6 +20,7 @@
 #include "data/sha256.h"
 #include "memorization/journal.h"
 #include "results/memorization_file.h"
+#include "tests/memmap_writer.h"
 
 namespace fs = std::filesystem;
 using namespace pythia::memorization;
@@ -59,26 +60,10 @@ class StubLm : public pythia::model::CausalLm {
   }
 };
 
-template <typename T>
-void put(std::ofstream& f, T v) {
-  f.write(reinterpret_cast<const char*>(&v), sizeof v);
-}
-
 // R rows of `len` uint16 tokens: row i is (i*13 + t) % 500 (consecutive, so often "memorized").
 void write_memmap(const fs::path& prefix, int R, int len = 2049) {
-  std::ofstream idx(prefix.string() + ".idx", std::ios::binary);
-  idx.write("MMIDIDX\0\0", 9);
-  put<std::uint64_t>(idx, 1);
-  put<std::uint8_t>(idx, 8);
-  put<std::uint64_t>(idx, static_cast<std::uint64_t>(R));
-  put<std::uint64_t>(idx, static_cast<std::uint64_t>(R + 1));
-  for (int i = 0; i < R; ++i) put<std::int32_t>(idx, len);
-  for (int i = 0; i < R; ++i) put<std::int64_t>(idx, static_cast<std::int64_t>(i) * len * 2);
-  for (int i = 0; i <= R; ++i) put<std::int64_t>(idx, i);
-  std::ofstream bin(prefix.string() + ".bin", std::ios::binary);
-  for (int i = 0; i < R; ++i) {
-    for (int t = 0; t < len; ++t) put<std::uint16_t>(bin, static_cast<std::uint16_t>((i * 13 + t) % 500));
-  }
+  pythia::testing::write_preshuffled_memmap(prefix, R, len,
+                                            [](int i, int t) { return (i * 13 + t) % 500; });
 }
 
 std::string read_text(const fs::path& p) {
@@ -273,7 +258,7 @@ void expect_data_error(const std::function<void()>& f, const std::string& needle
 
 TEST_F(MemorizeJobTest, JournalWithTornHeaderStartsAfresh) {
   const fs::path p = dir_ / "j";
-  for (const std::string torn : {std::string("PYME"), std::string("PYMEMJ01\x20\x00\x00\x00{\"a\"")}) {
+  for (const std::string& torn : {std::string("PYME"), std::string("PYMEMJ01\x20\x00\x00\x00{\"a\"")}) {
     {
       std::ofstream f(p, std::ios::binary);
       f << torn;

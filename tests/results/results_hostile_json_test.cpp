@@ -13,16 +13,16 @@
 #include "data/error.h"
 #include "results/memorization_file.h"
 #include "results/results_reader.h"
+#include "tests/test_util.h"
 
 namespace pythia::results {
 namespace {
 
 namespace fs = std::filesystem;
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("pythia_hostile_json_" + std::to_string(::getpid()));
-  TempDir() { fs::remove_all(path), fs::create_directories(path); }
-  ~TempDir() { fs::remove_all(path); }
+// The tests' scratch folder <temp>/pythia_hostile_json_<pid>, removed when the test ends.
+struct TempDir : pythia::testing::ScopedTempDir {
+  TempDir() : ScopedTempDir("pythia_hostile_json") {}
 };
 
 fs::path write(const fs::path& p, const std::string& text) {
@@ -56,13 +56,13 @@ TEST(ResultsHostileJson, F1NshotOutOfIntRange) {
   TempDir d;
   // The reproducer is out of range in versions (checked first), n-shot and n-samples.
   std::string text = reproducer("ub-float-cast-nshot");
-  const fs::path f = write(d.path / "results.json", text);
+  const fs::path f = write(d.path() / "results.json", text);
   expect_error([&] { read_eval_results(f); }, f, "\"versions.t\" must be a number");
-  expect_error([&] { read_result_tree(d.path); }, f, "\"versions.t\" must be a number");
+  expect_error([&] { read_result_tree(d.path()); }, f, "\"versions.t\" must be a number");
   text.replace(text.find("1e+308}}"), 6, "1");  // versions.t
   write(f, text);
   expect_error([&] { read_eval_results(f); }, f, "\"n-shot.t\" must be an integer");
-  expect_error([&] { read_result_tree(d.path); }, f, "must be an integer");
+  expect_error([&] { read_result_tree(d.path()); }, f, "must be an integer");
 }
 
 TEST(ResultsHostileJson, F1EveryIntegerFieldIsRangeChecked) {
@@ -75,41 +75,41 @@ TEST(ResultsHostileJson, F1EveryIntegerFieldIsRangeChecked) {
       {R"("n-samples": {"t": {"original": 1, "effective": 18446744073709551615}})", "n-samples.t.effective"},
   };
   for (const auto& [extra, key] : cases) {
-    const fs::path f = write(d.path / "results.json", kV04 + extra + "}");
+    const fs::path f = write(d.path() / "results.json", kV04 + extra + "}");
     expect_error([&] { read_eval_results(f); }, f, "\"" + key + "\" must be an integer");
   }
-  const fs::path ver = write(d.path / "ver.json", R"({"results": {"t": {"acc,none": 0.5}}, "versions": {"t": 1e308}})");
+  const fs::path ver = write(d.path() / "ver.json", R"({"results": {"t": {"acc,none": 0.5}}, "versions": {"t": 1e308}})");
   expect_error([&] { read_eval_results(ver); }, ver, "\"versions.t\" must be a number");
-  const fs::path v03 = write(d.path / "v03.json",
+  const fs::path v03 = write(d.path() / "v03.json",
                              R"({"results": {"lambada": {"acc": 0.5, "sample_len": -1e300}}, "versions": {"lambada": 0}})");
   expect_error([&] { read_eval_results(v03); }, v03, "sample_len\" must be an integer");
   // Integral values written as floats stay accepted.
-  const fs::path ok = write(d.path / "ok.json", kV04 + R"("n-shot": {"t": 5.0}})");
+  const fs::path ok = write(d.path() / "ok.json", kV04 + R"("n-shot": {"t": 5.0}})");
   EXPECT_EQ(read_eval_results(ok).run.tasks.at(0).num_fewshot, 5);
 }
 
 TEST(ResultsHostileJson, F2ConfigNestedAMillionLevels) {
   TempDir d;
   const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
-  const fs::path f = write(d.path / "results.json", kV04 + R"("config": )" + deep + "}");
+  const fs::path f = write(d.path() / "results.json", kV04 + R"("config": )" + deep + "}");
   expect_error([&] { read_eval_results(f); }, f, "nested deeper than 64 levels");
-  expect_error([&] { read_result_tree(d.path); }, f, "nested deeper than 64 levels");
+  expect_error([&] { read_result_tree(d.path()); }, f, "nested deeper than 64 levels");
   // 64 levels still read.
-  const fs::path ok = write(d.path / "results.json",
+  const fs::path ok = write(d.path() / "results.json",
                             kV04 + R"("config": )" + std::string(60, '[') + std::string(60, ']') + "}");
   EXPECT_NO_THROW(read_eval_results(ok));
 }
 
 TEST(ResultsHostileJson, F4NumberTooLargeForADouble) {
   TempDir d;
-  const fs::path f = write(d.path / "results.json", reproducer("uncaught-out-of-range-406"));
+  const fs::path f = write(d.path() / "results.json", reproducer("uncaught-out-of-range-406"));
   expect_error([&] { read_json_file(f); }, f, "not valid JSON");
-  expect_error([&] { read_result_tree(d.path); }, f, "not valid JSON");
+  expect_error([&] { read_result_tree(d.path()); }, f, "not valid JSON");
 }
 
 TEST(MemorizationHostileJson, IntegersAndNesting) {
   TempDir d;
-  const fs::path f = d.path / "memorization.json";
+  const fs::path f = d.path() / "memorization.json";
   const std::pair<std::string, std::string> cases[] = {
       {R"({"rows_memorized": 1e300})", "\"rows_memorized\" must be an integer"},
       {R"({"rows_memorized": 1, "step": -1e300})", "\"step\" must be an integer"},
@@ -122,7 +122,7 @@ TEST(MemorizationHostileJson, IntegersAndNesting) {
   for (const auto& [text, what] : cases) {
     write(f, text);
     expect_error([&] { read_memorization(f); }, f, what);
-    expect_error([&] { read_result_tree(d.path); }, f, what);
+    expect_error([&] { read_result_tree(d.path()); }, f, what);
   }
   // The writer-side reader (merge / resume) refuses the deep file as a DataError naming it.
   write(f, R"({"a": )" + std::string(1'000'000, '[') + std::string(1'000'000, ']') + "}");
@@ -138,7 +138,7 @@ TEST(MemorizationHostileJson, IntegersAndNesting) {
 // The writer side (merge, resume): summary_from_json range-checks what it converts.
 TEST(MemorizationHostileJson, SummaryFromJsonRangeChecks) {
   TempDir d;
-  const fs::path f = d.path / "memorization.json";
+  const fs::path f = d.path() / "memorization.json";
   const std::string rest = R"("rows_scanned": 4, "rows_memorized": 0, "rows_flagged_nan": 0, "rows_unseen": 0,
       "rows_eod_in_target": 0, "histogram": null, "memorized_indices": [], "near_tie_rows": [],
       "memorized_near_tie_rows": [], "flagged_nan_rows": [])";
