@@ -1,13 +1,16 @@
-// Evaluation data files of the seven lm-eval tasks (tasks/*.cpp read_docs through Task::load):
-// JSON lines (lambada_openai, arc_easy, arc_challenge), JSON lines + one-label-per-line files
-// (piqa, winogrande), one JSON array (sciq) and raw text (wikitext); plain or gzip. Documents that
-// load are then turned into requests and scored as the evaluator does, and the per-document log
-// is serialized as the samples writer does.
+// Evaluation data files of the nine core lm-eval tasks and MMLU (tasks/*.cpp read_docs through
+// Task::load): JSON lines (lambada_openai, arc_easy, arc_challenge, wsc), JSON lines +
+// one-label-per-line files (piqa, winogrande), one JSON array (sciq), raw text (wikitext),
+// blank-line separated records (logiqa) and CSV (mmlu); plain or gzip. Documents that load are
+// then turned into requests and scored as the evaluator does, and the per-document log is
+// serialized as the samples writer does.
 //
-// Input layout: byte 0 = mode, the rest = the task's first data file; for piqa and winogrande
-// the rest is split at "|LABELS|" into the JSONL file and the label file.
-//   (mode & 0x7f) % 7: the task, in registry order;  mode & 0x80: the data file is written
-//   gzip-compressed as <name>.gz (the labels file stays plain).
+// Input layout: byte 0 = mode, the rest = the task's first data file; for tasks with two data
+// files (piqa, winogrande: JSONL + labels; mmlu: test CSV + dev CSV) the rest is split at
+// "|LABELS|" into the first and the second file.
+//   (mode & 0x7f) % 10: the task: 0-8 the core tasks in registry order (lambada_openai piqa
+//   winogrande arc_easy arc_challenge sciq wsc logiqa wikitext), 9 mmlu_abstract_algebra;
+//   mode & 0x80: the first data file is written gzip-compressed as <name>.gz (others stay plain).
 #include <zlib.h>
 
 #include <cstdlib>
@@ -34,7 +37,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (size == 0) return 0;
   const unsigned mode = data[0];
   const auto& names = tasks::task_names();
-  const auto task = tasks::make_task(names[(mode & 0x7f) % names.size()]);
+  const std::size_t pick = (mode & 0x7f) % (names.size() + 1);
+  const auto task = tasks::make_task(pick < names.size() ? names[pick] : "mmlu_abstract_algebra");
   const auto files = task->data_files();
   const auto parts = fuzz::split(fuzz::as_text(data + 1, size - 1), "|LABELS|");
 

@@ -49,7 +49,8 @@ PY
 done
 
 # Task data: the first records of each task's file; mode byte = task index in registry order
-# (lambada_openai piqa winogrande arc_easy arc_challenge sciq wikitext), | 0x80 = gzip.
+# (lambada_openai piqa winogrande arc_easy arc_challenge sciq wsc logiqa wikitext), 9 = mmlu
+# (abstract_algebra: test CSV |LABELS| dev CSV), | 0x80 = gzip.
 first_lines() { (set +o pipefail; if [[ $1 == *.gz ]]; then zcat "$1" | head -n "$2"; else head -n "$2" "$1"; fi); }
 T=$FX/tasks
 { printf '\x00'; first_lines "$T/lambada_openai/lambada_test.jsonl.gz" 3; } > "$OUT/task_data/fixture_lambada"
@@ -62,7 +63,11 @@ T=$FX/tasks
 { printf '\x04'; head -n 3 "$T/arc_challenge/ARC-Challenge-Test.jsonl"; } > "$OUT/task_data/fixture_arc_challenge"
 { printf '\x05'; python3 -c "import json,sys; print(json.dumps(json.load(open(sys.argv[1]))[:2]))" "$T/sciq/test.json"; } \
   > "$OUT/task_data/fixture_sciq"
-{ printf '\x06'; head -n 40 "$T/wikitext/wiki.test.raw"; } > "$OUT/task_data/fixture_wikitext"
+{ printf '\x06'; head -n 3 "$T/wsc/val.jsonl"; } > "$OUT/task_data/fixture_wsc"
+{ printf '\x07'; head -n 24 "$T/logiqa/Test.txt"; } > "$OUT/task_data/fixture_logiqa"
+{ printf '\x08'; head -n 40 "$T/wikitext/wiki.test.raw"; } > "$OUT/task_data/fixture_wikitext"
+{ printf '\x09'; head -n 4 "$T/mmlu/test/abstract_algebra_test.csv"; printf '|LABELS|'
+  head -n 3 "$T/mmlu/dev/abstract_algebra_dev.csv"; } > "$OUT/task_data/fixture_mmlu"
 
 # Results: Pythia's v0.3 layout (small fixture); the v0.4 layout is in fuzz/seeds/results (cut
 # down from tests/fixtures/results/lm-eval, whose 17 KB would make every input that long).

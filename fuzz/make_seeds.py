@@ -237,8 +237,16 @@ put("task_data", "arc_answer_not_a_label", b"\x03" + json.dumps(
 put("task_data", "arc_challenge_empty_choices", b"\x04" + b'{"id": "q", "question": {"stem": "s", "choices": []}, "answerKey": "A"}\n')
 put("task_data", "sciq_record_not_object", b"\x05" + b'[{"question": "q", "distractor1": "a", "distractor2": "b", '
     b'"distractor3": "c", "correct_answer": "d", "support": ""}, 7]')
-put("task_data", "wikitext_headings_and_bad_utf8", b"\x06" + b" \n = Title = \n \n Text @-@ with @,@ marks . \n \n"
+put("task_data", "wikitext_headings_and_bad_utf8", b"\x08" + b" \n = Title = \n \n Text @-@ with @,@ marks . \n \n"
     b" = = Sub = = \n \n More \xff text \n")
+put("task_data", "wsc_span_index_past_text", b"\x06" + json.dumps(
+    {"text": "A b c .", "target": {"span1_index": 0, "span2_index": 99, "span1_text": "A",
+                                   "span2_text": "it"}, "idx": 0, "label": True}).encode() + b"\n")
+put("task_data", "logiqa_short_record", b"\x07" + b"\na\nContext.\nQuestion?\nA.one\nB.two\n\n"
+    b"e\nC\nQ\nA.1\nB.2\nC.3\nD.4\n")
+put("task_data", "mmlu_unterminated_quote", b"\x09" + b'question,choice0,choice1,choice2,choice3,answer\n'
+    b'"Q?",a,b,c,d,A\n"open,a,b,c,d,B\n|LABELS|question,choice0,choice1,choice2,choice3,answer\n'
+    b'x,a,b,c,d,E\n')
 
 # --- results JSON ----------------------------------------------------------------------------
 v04 = json.load(open(os.path.join(ROOT, "tests/fixtures/results/lm-eval/pythia-tiny.results.json")))
