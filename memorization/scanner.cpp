@@ -33,6 +33,27 @@ MemorizationScanner::MemorizationScanner(const model::CausalLm& lm, ScanConfig c
   }
 }
 
+model::KvCache MemorizationScanner::take_cache() const {
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    if (!pool_->free.empty()) {
+      model::KvCache c = std::move(pool_->free.back());
+      pool_->free.pop_back();
+      c.clear();
+      return c;
+    }
+  }
+  return lm_.make_cache(config_.window() - 1);
+}
+
+void MemorizationScanner::give_back(model::KvCache& cache) const {
+  if (cache.capacity() == config_.window() - 1) {  // not an empty KvCache()
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    if (pool_->free.size() < pool_->cap) pool_->free.push_back(std::move(cache));
+  }
+  cache = model::KvCache();  // moved into the pool or freed here
+}
+
 std::vector<int> default_stage_ends(int prefix_len, int continuation_len) {
   const int last = prefix_len + continuation_len - 1;
   std::vector<int> ends;
@@ -61,6 +82,10 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
   const std::vector<int> one_stage{W - 1};
   const std::vector<int>& stage_ends = with_stats || config_.stage_ends.empty() ? one_stage : config_.stage_ends;
 
+  {
+    std::lock_guard<std::mutex> lock(pool_->mu);
+    pool_->cap = std::max(pool_->cap, B);
+  }
   std::vector<model::KvCache> caches(B);
   std::vector<model::Token> last(B);  // the greedy token to feed next (decode phase)
   std::vector<int> next_t(B, W);      // position t whose greedy token the next decode yields
@@ -79,7 +104,7 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     // steps[k]: the decision at position P-1+k (predicting t = P+k).
     std::vector<GreedyChoice> steps(static_cast<std::size_t>(L));
     std::vector<int> logit_rows;
-    caches[b] = lm_.make_cache(W - 1);
+    caches[b] = take_cache();
     // Stages x[begin .. end-1]; the first mismatch m and the teacher-forced part of min_margin /
     // NaN (positions P-1 .. m-1), in position order as in one pass.
     int m = W, begin = 0;
@@ -130,7 +155,7 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
       next_t[b] = m + 1;
       r.score_known = true;
     }
-    if (next_t[b] >= W) caches[b] = model::KvCache();  // no decoding: free the cache now
+    if (next_t[b] >= W) give_back(caches[b]);  // no decoding: done with the cache
     out[b] = r;
   };
   if (parallel && B > 1) {
@@ -165,7 +190,8 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     next_t[b] = t + 1;
     return next_t[b] < W;
   });
-  // Release the caches in this thread (they can be large).
+  // Back to the pool for the next call (the rest, beyond the largest batch, is freed here).
+  for (model::KvCache& c : caches) give_back(c);
   caches.clear();
 }
 

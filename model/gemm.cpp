@@ -272,16 +272,8 @@ GemmIsa best_isa() {
 
 // Initial choice: PYTHIA_GEMM_ISA (avx512|avx2|portable) if set and supported, else the best.
 GemmIsa initial_isa() {
-  const char* env = std::getenv("PYTHIA_GEMM_ISA");
-  if (env == nullptr || *env == '\0') return best_isa();
-  GemmIsa want{};
-  if (!parse_gemm_isa(env, &want))
-    throw std::invalid_argument(std::string("PYTHIA_GEMM_ISA: unknown value '") + env +
-                                "' (expected avx512, avx2 or portable)");
-  if (!cpu_has(want))
-    throw std::invalid_argument(std::string("PYTHIA_GEMM_ISA=") + env +
-                                ": this CPU does not support it");
-  return want;
+  return isa_from_env<GemmIsa>("PYTHIA_GEMM_ISA", "avx512, avx2 or portable", parse_gemm_isa,
+                               [](GemmIsa i) { return cpu_has(i); }, best_isa);
 }
 
 std::atomic<GemmIsa>& isa_slot() {

@@ -13,10 +13,13 @@
 #include <bit>
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <new>
 #include <stdexcept>
 #include <vector>
 
+#include "model/cpu_features.h"
 #include "model/float16.h"
 
 namespace pythia::model {
@@ -109,6 +112,45 @@ __attribute__((target("avx512f,avx512bf16"))) void block_avx512bf16(int m0, int 
   }
 }
 
+// X[M][K] (row stride ldx) rounded to bf16 pairs X2[M][K2] (K2 = ceil(K/2); an odd K pairs its
+// last element with +0). A pair row is the bf16 elements in order (low half = even element), so
+// this is vcvtneps2bf16 on 16 elements at a time, the tail through a masked load (masked-off
+// lanes load +0.0, whose bf16 is 0). The instruction equals f32_to_bf16_daz bit for bit (NaN
+// payloads aside; tests/model/gemm_bf16_test.cpp), so both ISAs give the same pairs.
+__attribute__((target("avx512f,avx512bf16"))) void round_rows_avx512bf16(int M, const float* X,
+                                                                         int ldx, int K,
+                                                                         std::uint32_t* X2) {
+  const int K2 = (K + 1) / 2;
+  for (int m = 0; m < M; ++m) {
+    const float* x = X + static_cast<std::size_t>(m) * ldx;
+    auto* d = reinterpret_cast<std::uint16_t*>(X2 + static_cast<std::size_t>(m) * K2);
+    int k = 0;
+    for (; k + 16 <= K; k += 16)
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(d + k),
+                          (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x + k)));
+    if (k < 2 * K2) {  // tail: K - k elements, plus the zero partner of an odd K
+      const __mmask16 load = static_cast<__mmask16>((1u << (K - k)) - 1u);
+      alignas(32) std::uint16_t t[16];
+      _mm256_store_si256(reinterpret_cast<__m256i*>(t),
+                         (__m256i)_mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(load, x + k)));
+      std::memcpy(d + k, t, sizeof(std::uint16_t) * static_cast<std::size_t>(2 * K2 - k));
+    }
+  }
+}
+
+void round_rows_portable(int M, const float* X, int ldx, int K, std::uint32_t* X2) {
+  const int K2 = (K + 1) / 2;
+  for (int m = 0; m < M; ++m) {
+    const float* x = X + static_cast<std::size_t>(m) * ldx;
+    std::uint32_t* d = X2 + static_cast<std::size_t>(m) * K2;
+    for (int i = 0; i < K2; ++i) {
+      const std::uint32_t lo = f32_to_bf16_daz(x[2 * i]);
+      const std::uint32_t hi = 2 * i + 1 < K ? f32_to_bf16_daz(x[2 * i + 1]) : 0u;
+      d[i] = lo | (hi << 16);
+    }
+  }
+}
+
 // ---- portable: the definition, element by element ------------------------------------------
 void block_portable(int m0, int m1, int p0, int p1, const Operands& o) {
   const Bf16Weight& W = *o.W;
@@ -145,17 +187,10 @@ bool cpu_has(Bf16Isa isa) {
 // THE dispatch point. An AMX path (amx_tile + amx_bf16, with the OS permission from
 // arch_prctl(ARCH_REQ_XCOMP_PERM)) would be tried first here; none is shipped (see header).
 Bf16Isa initial_isa() {
-  const char* env = std::getenv("PYTHIA_BF16_ISA");
-  if (env == nullptr || *env == '\0')
-    return cpu_has(Bf16Isa::kAvx512Bf16) ? Bf16Isa::kAvx512Bf16 : Bf16Isa::kPortable;
-  Bf16Isa want{};
-  if (!parse_bf16_isa(env, &want))
-    throw std::invalid_argument(std::string("PYTHIA_BF16_ISA: unknown value '") + env +
-                                "' (expected avx512bf16 or portable)");
-  if (!cpu_has(want))
-    throw std::invalid_argument(std::string("PYTHIA_BF16_ISA=") + env +
-                                ": this CPU does not support it");
-  return want;
+  return isa_from_env<Bf16Isa>(
+      "PYTHIA_BF16_ISA", "avx512bf16 or portable", parse_bf16_isa,
+      [](Bf16Isa i) { return cpu_has(i); },
+      [] { return cpu_has(Bf16Isa::kAvx512Bf16) ? Bf16Isa::kAvx512Bf16 : Bf16Isa::kPortable; });
 }
 
 std::atomic<Bf16Isa>& isa_slot() {
@@ -234,17 +269,13 @@ void matmul_bf16(int M, const float* X, int ldx, const Bf16Weight& W, const floa
   const int K = W.k(), K2 = W.k_pairs();
   // The activations rounded to bf16 once per call (per element: the same bits wherever the row
   // sits), as pairs; the odd tail pairs with a zero.
-  std::vector<std::uint32_t> x2(static_cast<std::size_t>(M) * static_cast<std::size_t>(K2));
-  for (int m = 0; m < M; ++m) {
-    const float* x = X + static_cast<std::size_t>(m) * ldx;
-    std::uint32_t* d = x2.data() + static_cast<std::size_t>(m) * K2;
-    for (int i = 0; i < K2; ++i) {
-      const std::uint32_t lo = f32_to_bf16_daz(x[2 * i]);
-      const std::uint32_t hi = 2 * i + 1 < K ? f32_to_bf16_daz(x[2 * i + 1]) : 0u;
-      d[i] = lo | (hi << 16);
-    }
-  }
-  const Operands o{x2.data(), K2, &W, bias, Y, ldy};
+  const auto x2 = std::make_unique_for_overwrite<std::uint32_t[]>(static_cast<std::size_t>(M) *
+                                                                  static_cast<std::size_t>(K2));
+  if (isa_slot().load(std::memory_order_relaxed) == Bf16Isa::kAvx512Bf16)
+    round_rows_avx512bf16(M, X, ldx, K, x2.get());
+  else
+    round_rows_portable(M, X, ldx, K, x2.get());
+  const Operands o{x2.get(), K2, &W, bias, Y, ldy};
   const int n_panels = W.n_panels();
   const double work = 2.0 * M * W.n() * W.k();
   if (work < 4e6) {
