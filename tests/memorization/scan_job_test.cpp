@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstring>
 #include <functional>
 #include <filesystem>
@@ -13,6 +15,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "data/checkpoint_step.h"
 #include "data/error.h"
@@ -312,6 +315,45 @@ TEST_F(MemorizeJobTest, BadInputIsOneClearError) {
   // Missing data.
   o.data = (dir_ / "nothing").string();
   expect_data_error([&] { run_memorize_job(lm_, "stub", "step1", o); }, "nothing.idx");
+}
+
+}  // namespace
+
+namespace {
+
+// StubLm whose prefill fails from its 4th call on (a block in the middle of the scan), as a model
+// or a disk failing mid-scan does.
+class FailingLm : public StubLm {
+ public:
+  void forward(std::span<const Token> tokens, KvCache& cache, std::span<const int> rows,
+               const LogitSink& sink) const override {
+    if (calls_.fetch_add(1) >= 3) {
+      // Time for the read filter to put the next block in flight before the failure.
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      throw DataError("stub-weights", "injected failure mid-scan");
+    }
+    StubLm::forward(tokens, cache, rows, sink);
+  }
+
+ private:
+  mutable std::atomic<int> calls_{0};
+};
+
+// A failure inside the read -> score -> journal pipeline while other blocks are in flight is one
+// clear error, and (under ASan, the `asan` preset) frees every block: oneTBB drops the items in
+// flight without destroying them, which leaked the blocks when they were passed by shared_ptr.
+TEST_F(MemorizeJobTest, FailureMidScanIsOneErrorAndFreesTheBlocksInFlight) {
+  auto o = options();  // step 5: 20 rows, 7 blocks of 3
+  const FailingLm failing;
+  expect_data_error_fn([&] { run_memorize_job(failing, "stub", "step5", o); }, "injected failure mid-scan");
+  for (const auto& e : fs::recursive_directory_iterator(o.output)) {
+    EXPECT_NE(e.path().filename(), kScoresCsv) << "a scores file after a failed scan: " << e.path();
+  }
+  // The journal keeps the blocks finished before the failure; the re-run completes them.
+  const auto s = run_memorize_job(lm_, "stub", "step5", o);
+  EXPECT_EQ(s.rows_scanned, 20u);
+  EXPECT_EQ(s.rows_resumed + s.rows_computed, 20u);
+  EXPECT_TRUE(fs::exists(s.output_dir / kScoresCsv));
 }
 
 }  // namespace
