@@ -18,3 +18,14 @@ function(pythia_target_flags target)
     target_link_options(${target} PRIVATE ${PYTHIA_SANITIZER_FLAGS})
   endif()
 endfunction()
+# ThreadSanitizer (preset `tsan`): every target, ours and the test shims, instrumented; the TBB
+# headers compiled with TBB_USE_PROFILING_TOOLS=2 so that spawns and waits call the ITT sync
+# notifications the bridge in tests/tsan/ hands to TSan (the uninstrumented libtbb's own
+# synchronisation is invisible to TSan otherwise).
+if(PYTHIA_TSAN)
+  if(PYTHIA_SANITIZE)
+    message(FATAL_ERROR "PYTHIA_TSAN and PYTHIA_SANITIZE (ASan) cannot be combined")
+  endif()
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer -DTBB_USE_PROFILING_TOOLS=2)
+  add_link_options(-fsanitize=thread)
+endif()
