@@ -254,6 +254,8 @@ std::uint64_t scan_rows(const Scanner& scanner, const data::IndexedDataset& ds,
   std::mutex read_order, write_order;
   std::atomic<std::uint64_t> scored{0};
   struct Join {
+    // A constructor (not an aggregate): clang 14 has no parenthesized aggregate init for in_place.
+    Join(std::mutex& r, std::mutex& w, std::atomic<std::uint64_t>& n) : read(r), write(w), scored(n) {}
     std::mutex& read;
     std::mutex& write;
     std::atomic<std::uint64_t>& scored;
