@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <stdexcept>
 #include <vector>
 
@@ -159,7 +160,22 @@ void MemorizationScanner::score(std::span<const model::Token> windows,
     out[b] = r;
   };
   if (parallel && B > 1) {
-    tbb::parallel_for(std::size_t{0}, B, [&](std::size_t b) { teacher_forced(b); });
+    // A row's failure is kept, not thrown through parallel_for: every row's task ends normally, so
+    // parallel_for returns by its normal wait, after all of them, before `caches` can be unwound
+    // (a throw returns by TBB's cancellation path, an order kept inside libtbb that TSan does not
+    // see: it reported the unwinding as a race), and the error reported is the lowest failing
+    // row's whatever the threads, as in the serial loop.
+    std::vector<std::exception_ptr> failed(B);
+    tbb::parallel_for(std::size_t{0}, B, [&](std::size_t b) {
+      try {
+        teacher_forced(b);
+      } catch (...) {
+        failed[b] = std::current_exception();
+      }
+    });
+    for (const std::exception_ptr& e : failed) {
+      if (e) std::rethrow_exception(e);
+    }
   } else {
     for (std::size_t b = 0; b < B; ++b) teacher_forced(b);
   }

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <random>
@@ -74,8 +75,12 @@ struct KillFigures {
 KillFigures kill_and_resume(const std::vector<std::string>& args, const fs::path& out, double ref_ms,
                             const std::map<std::string, std::string>& ref, unsigned seed, int kills,
                             const std::function<void()>& check) {
-  // On a loaded machine fewer kills fit: no new kill after this budget (the figures are printed).
-  const auto budget_end = Clock::now() + std::chrono::seconds(25);
+  // No new kill after this budget (the figures are printed). It scales with the undisturbed run's
+  // time, so a slower build (ASan: 12 s runs) or a loaded machine still fits several kills: a kill
+  // lands after ref_ms / 2 on average, so 8 x ref_ms fits ~10 kill/resume runs and completions.
+  const auto budget = std::max(std::chrono::milliseconds(25000),
+                               std::chrono::milliseconds(static_cast<long>(8 * ref_ms)));
+  const auto budget_end = Clock::now() + budget;
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> when(0, static_cast<int>(ref_ms));
   std::uniform_int_distribution<int> delay(0, 2);
